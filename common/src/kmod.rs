@@ -1,0 +1,16 @@
+//! The shared code of the taskmonitor modules, as a stage includes it.
+//!
+//! Every stage's crate root has `#[path = "../common/src/kmod.rs"] mod common;`: the
+//! kernel builds one crate per module, so this folder is compiled into each stage rather
+//! than linked as a crate. The safe wrappers over what 6.12's `kernel` crate lacks hold
+//! all of the project's `unsafe` code, one file per kernel facility; `format` is pure
+//! logic, also built and unit-tested on the host (see `lib.rs`).
+//!
+//! Each stage uses a subset of these, so unused items are expected here.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod format;
+pub mod kthread;
+pub mod params;
+pub mod sysfs;
+pub mod task;

@@ -1,0 +1,113 @@
+//! The monitored process: a `struct pid` reference and what `get_sample()` reads of it.
+
+use super::format::TaskStats;
+use core::ptr::{addr_of, NonNull};
+use kernel::{bindings, prelude::*, task::Task, types::ARef};
+
+// `task_struct` contains zero-sized structs, which the lint flags; the C side sees
+// only a pointer.
+#[allow(improper_ctypes)]
+extern "C" {
+    // Exported by kernel/sched/cputime.c but declared in a header that the 6.12 bindings
+    // do not include. This is the function `/proc/PID/task/TID/stat` reports.
+    fn task_cputime_adjusted(p: *mut bindings::task_struct, ut: *mut u64, st: *mut u64);
+}
+
+/// The `struct task_struct` behind a [`Task`].
+pub(super) fn as_raw(task: &Task) -> *mut bindings::task_struct {
+    // `Task` is a transparent wrapper of `Opaque<task_struct>`.
+    (task as *const Task).cast_mut().cast()
+}
+
+/// A process followed through its `struct pid`, not its number.
+///
+/// Holding the `struct pid` (C's `find_get_pid()`) rather than a `pid_t` means that once
+/// the process is gone, a new process that reuses the number is never sampled instead.
+///
+/// # Invariants
+///
+/// `pid` is a valid `struct pid` on which this value holds a reference.
+pub struct Target {
+    pid: NonNull<bindings::pid>,
+    nr: i32,
+}
+
+// SAFETY: A `struct pid` reference may be used and released from any thread.
+unsafe impl Send for Target {}
+// SAFETY: `&Target` only reads the `struct pid` through functions that are safe to call
+// concurrently (`get_pid_task` uses RCU).
+unsafe impl Sync for Target {}
+
+impl Target {
+    /// Finds the live process `nr`: `EINVAL` for a number that is not a PID, `ESRCH` when
+    /// no such process runs.
+    pub fn find(nr: i32) -> Result<Self> {
+        if nr <= 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: Any number may be looked up; a non-null result carries a reference.
+        let pid = NonNull::new(unsafe { bindings::find_get_pid(nr) }).ok_or(ESRCH)?;
+        // INVARIANT: `find_get_pid` returned a referenced `struct pid`.
+        let target = Self { pid, nr };
+        if target.task().is_none() {
+            return Err(ESRCH);
+        }
+        Ok(target)
+    }
+
+    /// The PID number, as given.
+    pub fn nr(&self) -> i32 {
+        self.nr
+    }
+
+    /// The process, unless it has exited or is exiting.
+    fn task(&self) -> Option<ARef<Task>> {
+        // SAFETY: `pid` is valid (type invariant).
+        let task = NonNull::new(unsafe {
+            bindings::get_pid_task(self.pid.as_ptr(), bindings::pid_type_PIDTYPE_PID)
+        })?;
+        // SAFETY: `get_pid_task` returned a task with a reference, which the `ARef` now owns.
+        let task: ARef<Task> = unsafe { ARef::from_raw(task.cast()) };
+        // SAFETY: The task is valid while we hold a reference; `flags` is only read.
+        let flags = unsafe { (*as_raw(&task)).flags };
+        // An exiting task has no more time to account and is losing its memory map.
+        (flags & bindings::PF_EXITING == 0).then_some(task)
+    }
+
+    /// C's `get_sample()`: CPU times and mapped memory, or `None` once the process exited.
+    pub fn sample(&self) -> Option<TaskStats> {
+        let task = self.task()?;
+        let raw = as_raw(&task);
+        let (mut utime, mut stime) = (0, 0);
+        // SAFETY: `raw` is a valid task (we hold a reference) and the out-pointers are ours.
+        unsafe { task_cputime_adjusted(raw, &mut utime, &mut stime) };
+        let mut stats = TaskStats {
+            utime,
+            stime,
+            ..TaskStats::default()
+        };
+        // SAFETY: `raw` is a valid task. `get_task_mm` returns NULL for a task without a
+        // memory map (a kernel thread, or a task past `exit_mm()`), else takes a reference.
+        if let Some(mm) = NonNull::new(unsafe { bindings::get_task_mm(raw) }) {
+            let mm = mm.as_ptr();
+            let kb = |pages: usize| (pages as u64) << (bindings::PAGE_SHIFT - 10);
+            // SAFETY: We hold a reference on `mm`, so it is valid. The counters are read
+            // once each without the mmap lock, as `/proc/PID/status` does.
+            unsafe {
+                stats.total_kb = kb(addr_of!((*mm).__bindgen_anon_1.total_vm).read_volatile());
+                stats.stack_kb = kb(addr_of!((*mm).__bindgen_anon_1.stack_vm).read_volatile());
+                stats.data_kb = kb(addr_of!((*mm).__bindgen_anon_1.data_vm).read_volatile());
+            }
+            // SAFETY: Releases the reference `get_task_mm` took.
+            unsafe { bindings::mmput(mm) };
+        }
+        Some(stats)
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        // SAFETY: Releases the reference held by this value (type invariant).
+        unsafe { bindings::put_pid(self.pid.as_ptr()) };
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent set-up for `make demo` and `make test`: installs only what is missing.
+set -euo pipefail
+
+APT_PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev
+  cpio xz-utils qemu-system-x86 busybox-static linux-source-6.12 make)
+BINDGEN_VERSION=0.69.5
+MDBOOK_VERSION=0.5.4
+
+say() { printf '[setup] %s\n' "$*"; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing Debian packages: ${missing[*]}"
+    say "run as root, or: sudo apt-get install ${missing[*]}"
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "adding rustup component rust-src"
+  rustup component add rust-src
+fi
+
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if ! "$cargo_bin/bindgen" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+  say "installing bindgen-cli $BINDGEN_VERSION (about 2 minutes)"
+  cargo install --locked --quiet bindgen-cli --version "$BINDGEN_VERSION"
+fi
+if ! "$cargo_bin/mdbook" --version 2>/dev/null | grep -q "v$MDBOOK_VERSION"; then
+  say "installing mdbook $MDBOOK_VERSION (about 2 minutes)"
+  cargo install --locked --quiet mdbook --version "$MDBOOK_VERSION"
+fi
+say "tools ready"
