@@ -1,0 +1,71 @@
+//! Runs the taskmonitor modules in a real kernel.
+//!
+//! [`Scenario`] describes a VM run: a stage's module, shell steps and limits. [`Scenario::run`]
+//! builds an initramfs (busybox, the modules, an init script), boots the test kernel under
+//! QEMU, and returns each step's output apart from the kernel log. The kernel log goes to the
+//! first serial port, the steps' output to the second, so the two never mix.
+//!
+//! Every run is checked for kernel splats, taint, lockdep switching itself off and kmemleak
+//! reports (see [`health`]); a run that fails any of them is an error.
+
+pub mod health;
+mod initramfs;
+mod qemu;
+mod scenario;
+
+pub use scenario::{Run, RunError, Scenario, Step};
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runner/ is inside the repository")
+        .to_path_buf()
+}
+
+/// The prepared kernel tree: `$TASKMONITOR_KDIR`, else what `scripts/kernel.sh` prints
+/// (which builds the kernel on first use).
+pub fn kdir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TASKMONITOR_KDIR") {
+        return dir.into();
+    }
+    let out = Command::new(repo_root().join("scripts/kernel.sh"))
+        .output()
+        .expect("cannot run scripts/kernel.sh");
+    assert!(
+        out.status.success(),
+        "scripts/kernel.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// The folder of stage `n` (`task1-history` for 1).
+pub fn stage_dir(n: u32) -> PathBuf {
+    let prefix = format!("task{n}-");
+    std::fs::read_dir(repo_root())
+        .expect("repository root is readable")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .unwrap_or_else(|| panic!("no stage folder task{n}-*"))
+}
+
+/// Boots stage `n`'s VM with an interactive shell on the terminal.
+pub fn shell(n: u32) -> std::process::ExitCode {
+    match scenario::interactive_shell(n) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

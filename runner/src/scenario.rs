@@ -1,0 +1,409 @@
+//! A VM run: what to load, which shell steps to run, and what came out.
+
+use crate::{health, initramfs::Initramfs, kdir, qemu, stage_dir};
+use std::fmt;
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use wait_timeout::ChildExt;
+
+/// Marks the step boundaries on the second serial port.
+const BEGIN: &str = "@@@ BEGIN ";
+const END: &str = "@@@ END ";
+const DONE: &str = "@@@ DONE";
+
+/// A start-up script shared by scenarios and the interactive shell: mounts, busybox
+/// applets, and `burn`, which starts a CPU-burning process and prints its PID.
+pub(crate) const SETUP: &str = r#"/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t devtmpfs devtmpfs /dev
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+# Forget what boot allocated, so a later scan reports only what the run leaked.
+echo clear > /sys/kernel/debug/kmemleak
+burn() { sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!; }
+"#;
+
+/// Checks every run ends with, after the scenario's own steps.
+const EPILOGUE: &[(&str, &str)] = &[
+    ("_modules", "cat /proc/modules"),
+    (
+        "_kmemleak",
+        "echo scan > /sys/kernel/debug/kmemleak; sleep 5; \
+         echo scan > /sys/kernel/debug/kmemleak; cat /sys/kernel/debug/kmemleak",
+    ),
+    ("_tainted", "cat /proc/sys/kernel/tainted"),
+    ("_lockdep", "grep debug_locks: /proc/lockdep_stats"),
+];
+
+/// What to boot and run.
+#[derive(Clone)]
+pub struct Scenario {
+    name: String,
+    modules: Vec<(String, PathBuf)>,
+    steps: Vec<(String, String)>,
+    memory_mb: u32,
+    timeout: Duration,
+    cmdline: String,
+}
+
+/// One shell step: its command, everything it printed, and its exit status.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub name: String,
+    pub command: String,
+    pub output: String,
+    pub status: i32,
+}
+
+/// A finished, healthy run.
+#[derive(Debug)]
+pub struct Run {
+    /// The scenario's steps, in order, without the health epilogue.
+    pub steps: Vec<Step>,
+    /// The kernel log (first serial port).
+    pub console: String,
+}
+
+impl Run {
+    /// The step called `name`.
+    pub fn step(&self, name: &str) -> &Step {
+        self.steps
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no step {name}"))
+    }
+
+    /// The output of the step called `name`.
+    pub fn output(&self, name: &str) -> &str {
+        &self.step(name).output
+    }
+}
+
+/// Why a run failed.
+pub enum RunError {
+    /// The VM could not be prepared or started.
+    Setup(String),
+    /// The VM ran but the kernel is not healthy, or the scenario did not finish.
+    Failed {
+        reasons: Vec<String>,
+        steps: Vec<Step>,
+        console: String,
+    },
+}
+
+impl RunError {
+    /// Why the run failed, one reason per entry.
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            RunError::Setup(e) => vec![e.clone()],
+            RunError::Failed { reasons, .. } => reasons.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Setup(e) => write!(f, "VM set-up failed: {e}"),
+            RunError::Failed {
+                reasons,
+                steps,
+                console,
+            } => {
+                writeln!(f, "VM run failed:")?;
+                for r in reasons {
+                    writeln!(f, "  - {r}")?;
+                }
+                writeln!(f, "--- steps ---")?;
+                for s in steps {
+                    writeln!(f, "$ {}  [exit {}]\n{}", s.command, s.status, s.output)?;
+                }
+                writeln!(f, "--- kernel log (last 80 lines) ---")?;
+                let lines: Vec<_> = console.lines().collect();
+                for l in &lines[lines.len().saturating_sub(80)..] {
+                    writeln!(f, "{l}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl Scenario {
+    /// An empty scenario: 256 MiB of memory, 180 s before it is killed.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            modules: Vec::new(),
+            steps: Vec::new(),
+            memory_mb: 256,
+            timeout: Duration::from_secs(180),
+            cmdline: String::new(),
+        }
+    }
+
+    /// Adds stage `n`'s module as `/lib/modules/taskmonitor.ko`.
+    pub fn stage(self, n: u32) -> Self {
+        self.module("taskmonitor", stage_dir(n).join("taskmonitor.ko"))
+    }
+
+    /// Adds a module as `/lib/modules/NAME.ko`.
+    pub fn module(mut self, name: &str, ko: impl Into<PathBuf>) -> Self {
+        self.modules.push((name.to_string(), ko.into()));
+        self
+    }
+
+    /// Adds a shell step; its output and status are reported under `name`.
+    pub fn step(mut self, name: &str, command: &str) -> Self {
+        self.steps.push((name.to_string(), command.to_string()));
+        self
+    }
+
+    /// The VM's memory.
+    pub fn memory_mb(mut self, mb: u32) -> Self {
+        self.memory_mb = mb;
+        self
+    }
+
+    /// How long the run may take before it is killed and fails.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Adds parameters to the kernel command line.
+    pub fn cmdline(mut self, extra: &str) -> Self {
+        self.cmdline = extra.to_string();
+        self
+    }
+
+    /// The init script: set-up, the steps, the health epilogue, power off.
+    fn init_script(&self) -> String {
+        let mut s = String::from("#!/bin/busybox sh\n");
+        s.push_str(SETUP);
+        s.push_str(
+            r#"stty -F /dev/ttyS1 raw -echo
+exec 3>/dev/ttyS1
+step() {
+  printf '@@@ BEGIN %s\n' "$1" >&3
+  eval "$2" </dev/null >&3 2>&1
+  printf '\n@@@ END %s %d\n' "$1" "$?" >&3
+}
+cd /lib/modules
+"#,
+        );
+        for (name, cmd) in self.steps.iter().map(|(n, c)| (n.as_str(), c.as_str())).chain(EPILOGUE.iter().copied()) {
+            s.push_str(&format!("step {} {}\n", shell_quote(name), shell_quote(cmd)));
+        }
+        s.push_str(&format!("printf '{DONE}\\n' >&3\nsync\nreboot -f\n"));
+        s
+    }
+
+    /// Boots the VM, runs the steps, and checks the kernel's health.
+    pub fn run(&self) -> Result<Run, RunError> {
+        let setup = |e: std::io::Error| RunError::Setup(e.to_string());
+        let kdir = kdir();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("taskmonitor-{}-", self.name))
+            .tempdir()
+            .map_err(setup)?;
+        let mut fs = Initramfs::default();
+        let init = dir.path().join("init");
+        std::fs::write(&init, self.init_script()).map_err(setup)?;
+        fs.add("/init", &init, 0o755);
+        for (name, ko) in &self.modules {
+            if !ko.exists() {
+                return Err(RunError::Setup(format!(
+                    "{} is not built: run `make test` (or `make modules`)",
+                    ko.display()
+                )));
+            }
+            fs.add(&format!("/lib/modules/{name}.ko"), ko, 0o644);
+        }
+        let initrd = fs.build(&kdir, dir.path()).map_err(setup)?;
+
+        let console_path = dir.path().join("console.log");
+        let steps_path = dir.path().join("steps.log");
+        let mut cmd = qemu::command(
+            &kdir.join("arch/x86/boot/bzImage"),
+            &initrd,
+            self.memory_mb,
+            &self.cmdline,
+        );
+        cmd.arg("-serial")
+            .arg(format!("file:{}", console_path.display()))
+            .arg("-serial")
+            .arg(format!("file:{}", steps_path.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(dir.path().join("qemu.err")).map_err(setup)?);
+        let mut child = cmd.spawn().map_err(setup)?;
+        let finished = child.wait_timeout(self.timeout).map_err(setup)?.is_some();
+        if !finished {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+
+        let console = read_lossy(&console_path);
+        let (mut steps, done) = parse_steps(&read_lossy(&steps_path), &self.steps);
+        let mut reasons = Vec::new();
+        if !finished {
+            reasons.push(format!("timed out after {:?}", self.timeout));
+        } else if !done {
+            let qemu_err = read_lossy(&dir.path().join("qemu.err"));
+            reasons.push(format!("the VM stopped before the end of the scenario {qemu_err}"));
+        }
+        for line in health::splats(&console) {
+            reasons.push(format!("kernel log: {line}"));
+        }
+        let epilogue = steps.split_off(steps.len().min(self.steps.len()));
+        for step in &epilogue {
+            let out = step.output.trim();
+            let verdict = match step.name.as_str() {
+                "_modules" if !out.is_empty() => Err(format!("modules still loaded: {out}")),
+                "_kmemleak" if !out.is_empty() => Err(format!("kmemleak: {out}")),
+                "_tainted" => health::check_taint(out),
+                "_lockdep" => health::check_lockdep(out),
+                _ => Ok(()),
+            };
+            if let Err(e) = verdict {
+                reasons.push(e);
+            }
+        }
+        if reasons.is_empty() {
+            Ok(Run { steps, console })
+        } else {
+            steps.extend(epilogue);
+            Err(RunError::Failed {
+                reasons,
+                steps,
+                console,
+            })
+        }
+    }
+}
+
+fn read_lossy(path: &std::path::Path) -> String {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).replace('\r', ""))
+        .unwrap_or_default()
+}
+
+/// Splits the second serial port's text into steps; also says whether the end was reached.
+fn parse_steps(text: &str, commands: &[(String, String)]) -> (Vec<Step>, bool) {
+    let mut steps = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let after = &rest[start + BEGIN.len()..];
+        let Some((name, body)) = after.split_once('\n') else {
+            break;
+        };
+        let marker = format!("\n{END}{name} ");
+        let Some(end) = body.find(&marker) else {
+            break;
+        };
+        let tail = &body[end + marker.len()..];
+        let (status, next) = tail.split_once('\n').unwrap_or((tail, ""));
+        let command = commands
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
+            .or_else(|| {
+                EPILOGUE
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, c)| c.to_string())
+            })
+            .unwrap_or_default();
+        steps.push(Step {
+            name: name.to_string(),
+            command,
+            output: body[..end].to_string(),
+            status: status.trim().parse().unwrap_or(-1),
+        });
+        rest = next;
+    }
+    (steps, rest.contains(DONE))
+}
+
+/// Quotes `s` for the shell, as one word.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_steps_and_end() {
+        let text = "@@@ BEGIN a\nhello\n\n@@@ END a 0\n@@@ BEGIN b\n\n@@@ END b 3\n@@@ DONE\n";
+        let cmds = vec![("a".into(), "echo hello".into()), ("b".into(), "false".into())];
+        let (steps, done) = parse_steps(text, &cmds);
+        assert!(done);
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].output, "hello\n");
+        assert_eq!(steps[0].command, "echo hello");
+        assert_eq!(steps[1].output, "");
+        assert_eq!(steps[1].status, 3);
+    }
+
+    #[test]
+    fn unfinished_run_is_not_done() {
+        let (steps, done) = parse_steps("@@@ BEGIN a\npartial", &[]);
+        assert!(!done);
+        assert!(steps.is_empty());
+    }
+
+    #[test]
+    fn quotes_for_the_shell() {
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}
+
+/// Boots stage `n` with a shell on the terminal; returns when the VM powers off.
+pub(crate) fn interactive_shell(n: u32) -> std::io::Result<std::process::ExitCode> {
+    let kdir = kdir();
+    let dir = tempfile::Builder::new().prefix("taskmonitor-shell-").tempdir()?;
+    let init = dir.path().join("init");
+    let mut script = String::from("#!/bin/busybox sh\n");
+    script.push_str(SETUP);
+    script.push_str(&format!(
+        r#"cd /lib/modules
+cat <<'EOM'
+
+taskmonitor stage {n}: the module is /lib/modules/taskmonitor.ko
+  PID=$(burn)                              start a CPU-burning process
+  insmod taskmonitor.ko target=$PID        load the module (frequency=HZ optional)
+  cat /sys/kernel/taskmonitor              read the history
+  rmmod taskmonitor                        unload
+  exit                                     power off
+EOM
+setsid cttyhack sh
+reboot -f
+"#
+    ));
+    std::fs::write(&init, script)?;
+    let mut fs = Initramfs::default();
+    fs.add("/init", &init, 0o755);
+    fs.add("/lib/modules/taskmonitor.ko", stage_dir(n).join("taskmonitor.ko"), 0o644);
+    let initrd = fs.build(&kdir, dir.path())?;
+    let status = qemu::command(&kdir.join("arch/x86/boot/bzImage"), &initrd, 256, "")
+        .args(["-serial", "mon:stdio"])
+        .status()?;
+    Ok(if status.success() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
