@@ -124,8 +124,12 @@ impl kernel::Module for TaskMonitorModule {
             pr_err!("frequency={frequency} is out of range 1..={MAX_FREQUENCY}\n");
             return Err(EINVAL);
         }
-        let target = Target::find(TARGET.get()).inspect_err(|e| {
-            pr_err!("target={}: no such process ({e:?})\n", TARGET.get());
+        let target = Target::find(TARGET.get()).inspect_err(|&e| {
+            if e == ESRCH {
+                pr_err!("target={}: no such process\n", TARGET.get());
+            } else {
+                pr_err!("target={} is not a PID: load with target=PID\n", TARGET.get());
+            }
         })?;
         let pid = target.nr();
         let monitor = Arc::pin_init(

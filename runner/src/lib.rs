@@ -9,6 +9,7 @@
 //! reports (see [`health`]); a run that fails any of them is an error.
 
 pub mod health;
+pub mod output;
 mod initramfs;
 mod qemu;
 mod scenario;

@@ -5,7 +5,7 @@ use std::process::Command;
 
 /// Kernel command line: the console on the first serial port, and every report fatal.
 pub const CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 \
-     softlockup_panic=1 hung_task_panic=1 loglevel=6";
+     softlockup_panic=1 hung_task_panic=1 loglevel=7";
 
 /// A QEMU command for `bzImage` and `initrd`, without serial ports.
 ///

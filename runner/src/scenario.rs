@@ -22,6 +22,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
+# An empty module database, so that busybox's modinfo works on a .ko file.
+mkdir -p /lib/modules/$(uname -r) && : > /lib/modules/$(uname -r)/modules.dep
 # Forget what boot allocated, so a later scan reports only what the run leaked.
 echo clear > /sys/kernel/debug/kmemleak
 burn() { sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!; }

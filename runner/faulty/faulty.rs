@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A module with bugs on purpose, for the runner's own tests: a run that loads it must
+//! fail, or the health checks that every scenario relies on are broken.
+//!
+//! `insmod faulty.ko bug=1` underflows a refcount (a `WARNING:` splat, fatal with
+//! `panic_on_warn=1`); `bug=2` leaks an allocation that kmemleak must report; `bug=0`
+//! does nothing wrong.
+
+#[path = "../../common/src/kmod.rs"]
+mod common;
+
+use kernel::{bindings, prelude::*, types::Opaque};
+
+module! {
+    type: Faulty,
+    name: "faulty",
+    author: "taskmonitor developers",
+    description: "Deliberate kernel bugs for the VM runner's detection tests",
+    license: "GPL",
+}
+
+crate::module_param!(BUG: i32 = 0, "bug", "0: none, 1: refcount underflow, 2: memory leak");
+
+struct Faulty;
+
+impl kernel::Module for Faulty {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        match BUG.get() {
+            0 => {}
+            1 => {
+                // SAFETY: `REFCOUNT_INIT` only builds a value.
+                let refs = Opaque::new(unsafe { bindings::REFCOUNT_INIT(0) });
+                // SAFETY: `refs` is a valid refcount; dropping it below zero is the bug we
+                // want, and the kernel saturates it instead of corrupting memory.
+                unsafe { bindings::refcount_dec_and_test(refs.get()) };
+            }
+            2 => {
+                let leaked = KBox::new([0x5au8; 200], GFP_KERNEL)?;
+                pr_info!("leaking 200 bytes\n");
+                let _ = KBox::into_raw(leaked);
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(Faulty)
+    }
+}

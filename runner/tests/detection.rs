@@ -1,0 +1,54 @@
+//! The health checks catch what they must: a run with a deliberate kernel bug fails.
+//!
+//! Every scenario's verdict rests on these checks, so each one is proven here against a
+//! real kernel with `faulty.ko` (runner/faulty), and a clean run proves they do not fail
+//! for nothing.
+
+use runner::{repo_root, Scenario};
+
+fn faulty(name: &str) -> Scenario {
+    Scenario::new(name).module("faulty", repo_root().join("runner/faulty/faulty.ko"))
+}
+
+fn failure(scenario: Scenario) -> String {
+    match scenario.run() {
+        Ok(run) => panic!("the run should have failed: {run:#?}"),
+        Err(e) => e.reasons().join("\n"),
+    }
+}
+
+#[test]
+fn a_clean_module_passes() {
+    let run = faulty("faulty-none")
+        .step("insmod", "insmod faulty.ko bug=0")
+        .step("rmmod", "rmmod faulty")
+        .run()
+        .unwrap();
+    assert_eq!(run.step("insmod").status, 0);
+    assert_eq!(run.step("rmmod").status, 0);
+}
+
+#[test]
+fn a_warning_fails_the_run() {
+    let reasons = failure(faulty("faulty-warn").step("insmod", "insmod faulty.ko bug=1"));
+    assert!(reasons.contains("WARNING:"), "{reasons}");
+    assert!(reasons.contains("refcount_t: underflow"), "{reasons}");
+    // panic_on_warn stops the VM: the scenario cannot finish.
+    assert!(reasons.contains("stopped before the end"), "{reasons}");
+}
+
+#[test]
+fn a_leak_fails_the_run() {
+    let reasons = failure(
+        faulty("faulty-leak")
+            .step("insmod", "insmod faulty.ko bug=2")
+            .step("rmmod", "rmmod faulty"),
+    );
+    assert!(reasons.contains("kmemleak: unreferenced object"), "{reasons}");
+}
+
+#[test]
+fn a_module_left_loaded_fails_the_run() {
+    let reasons = failure(faulty("faulty-loaded").step("insmod", "insmod faulty.ko bug=0"));
+    assert!(reasons.contains("modules still loaded: faulty"), "{reasons}");
+}
