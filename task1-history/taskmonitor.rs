@@ -128,7 +128,10 @@ impl kernel::Module for TaskMonitorModule {
             if e == ESRCH {
                 pr_err!("target={}: no such process\n", TARGET.get());
             } else {
-                pr_err!("target={} is not a PID: load with target=PID\n", TARGET.get());
+                pr_err!(
+                    "target={} is not a PID: load with target=PID\n",
+                    TARGET.get()
+                );
             }
         })?;
         let pid = target.nr();

@@ -107,10 +107,17 @@ mod tests {
         data_kb: u64::MAX,
     };
 
+    fn line(pid: i32, stats: TaskStats) -> String {
+        std::format!("{}", Line { pid, stats })
+    }
+
     fn fill(page_len: usize, pid: i32, samples: &[TaskStats]) -> String {
         let mut page = vec![0xAA; page_len];
         let used = fill_page(&mut page, samples.iter().map(|s| Line { pid, stats: *s }));
-        assert!(page[used..].iter().all(|&b| b == 0xAA), "wrote past the end");
+        assert!(
+            page[used..].iter().all(|&b| b == 0xAA),
+            "wrote past the end"
+        );
         String::from_utf8(page[..used].to_vec()).unwrap()
     }
 
@@ -123,7 +130,7 @@ mod tests {
             stack_kb: 132,
             data_kb: 208,
         };
-        let text = std::format!("{}", Line { pid: 131, stats: s });
+        let text = line(131, s);
         assert_eq!(
             text,
             "pid 131 usr 595727581840 sys 463141635510 total 2424 stack 132 data 208\n"
@@ -132,7 +139,7 @@ mod tests {
 
     #[test]
     fn widest_line_fits_max_line() {
-        let text = std::format!("{}", Line { pid: i32::MIN, stats: WIDEST });
+        let text = line(i32::MIN, WIDEST);
         assert!(text.len() <= MAX_LINE, "{} > {MAX_LINE}", text.len());
     }
 
@@ -153,14 +160,14 @@ mod tests {
     fn many_samples_keep_order_and_stop_at_the_last_whole_line() {
         let samples: Vec<_> = (0..10_000).map(stats).collect();
         let text = fill(PAGE_SIZE - 1, 42, &samples);
-        assert!(text.len() <= PAGE_SIZE - 1);
+        assert!(text.len() < PAGE_SIZE);
         assert!(text.ends_with('\n'));
         let lines: Vec<_> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            assert_eq!(std::format!("{}", Line { pid: 42, stats: stats(i as u64) }), std::format!("{line}\n"));
+        for (i, text) in lines.iter().enumerate() {
+            assert_eq!(line(42, stats(i as u64)), std::format!("{text}\n"));
         }
         // The next line would not have fitted.
-        let next = std::format!("{}", Line { pid: 42, stats: stats(lines.len() as u64) });
+        let next = line(42, stats(lines.len() as u64));
         assert!(text.len() + next.len() > PAGE_SIZE - 1);
     }
 
@@ -168,13 +175,13 @@ mod tests {
     fn widest_lines_fill_a_page_with_whole_lines_only() {
         let samples = vec![WIDEST; 1000];
         let text = fill(PAGE_SIZE - 1, i32::MAX, &samples);
-        let width = std::format!("{}", Line { pid: i32::MAX, stats: WIDEST }).len();
+        let width = line(i32::MAX, WIDEST).len();
         assert_eq!(text.len(), (PAGE_SIZE - 1) / width * width);
     }
 
     #[test]
     fn a_line_that_exactly_fits_is_kept() {
-        let width = std::format!("{}", Line { pid: 1, stats: stats(9) }).len();
+        let width = line(1, stats(9)).len();
         assert_eq!(fill(3 * width, 1, &[stats(9); 5]).len(), 3 * width);
         assert_eq!(fill(3 * width - 1, 1, &[stats(9); 5]).len(), 2 * width);
     }

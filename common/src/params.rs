@@ -100,7 +100,8 @@ macro_rules! module_param {
                 static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;
             }
             const NAME: &::kernel::str::CStr = ::kernel::c_str!($name);
-            const TYPE: &str = concat!("parmtype=", $name, ":", $crate::module_param!(@c $ty), "\0");
+            const TYPE: &str =
+        concat!("parmtype=", $name, ":", $crate::module_param!(@c $ty), "\0");
             const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
 
             // The sections of C's `module_param()`. `used(compiler)`, as in `module!`: a
@@ -112,7 +113,7 @@ macro_rules! module_param {
                 $crate::common::params::KernelParam::new(
                     NAME,
                     ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
-                    ::core::ptr::addr_of!($crate::module_param!(@ops $ty)),
+            ::core::ptr::addr_of!($crate::module_param!(@ops $ty)),
                     &$static,
                 );
             #[allow(unsafe_code)]
@@ -125,8 +126,16 @@ macro_rules! module_param {
             static PARM: [u8; DESC.len()] = $crate::common::params::modinfo(DESC);
         };
     };
-    (@c i32) => { "int" };
-    (@c u32) => { "uint" };
-    (@ops i32) => { ::kernel::bindings::param_ops_int };
-    (@ops u32) => { ::kernel::bindings::param_ops_uint };
+    (@c i32) => {
+        "int"
+    };
+    (@c u32) => {
+        "uint"
+    };
+    (@ops i32) => {
+        ::kernel::bindings::param_ops_int
+    };
+    (@ops u32) => {
+        ::kernel::bindings::param_ops_uint
+    };
 }

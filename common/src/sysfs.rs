@@ -4,7 +4,9 @@
 //! [`SysfsShow::show`] with the page that sysfs hands over. Dropping the [`SysfsFile`]
 //! removes the file, which waits for running reads, and only then frees the data.
 
-use kernel::{bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, sync::Arc, types::Opaque};
+use kernel::{
+    bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, sync::Arc, types::Opaque,
+};
 
 /// The lockdep class of our sysfs files' active references.
 struct LockKey(Opaque<bindings::lock_class_key>);

@@ -44,7 +44,10 @@ fn is_benign(text: &str) -> bool {
 /// `[    1.234567] text` -> `text`.
 fn strip_timestamp(line: &str) -> &str {
     let line = line.trim_start_matches('\r');
-    match line.strip_prefix('[').and_then(|rest| rest.split_once("] ")) {
+    match line
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+    {
         Some((_, text)) => text,
         None => line,
     }
@@ -61,7 +64,10 @@ pub fn check_taint(tainted: &str) -> Result<(), String> {
         .parse()
         .map_err(|_| format!("unreadable taint {tainted:?}"))?;
     if value & BAD_TAINT != 0 {
-        return Err(format!("kernel tainted {value} (bad bits {:#x})", value & BAD_TAINT));
+        return Err(format!(
+            "kernel tainted {value} (bad bits {:#x})",
+            value & BAD_TAINT
+        ));
     }
     Ok(())
 }

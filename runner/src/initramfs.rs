@@ -22,7 +22,16 @@ impl Initramfs {
     /// Writes the archive into `dir` and returns its path.
     pub fn build(&self, kdir: &Path, dir: &Path) -> std::io::Result<PathBuf> {
         let mut list = String::new();
-        for d in ["/bin", "/sbin", "/dev", "/proc", "/sys", "/tmp", "/lib", "/lib/modules"] {
+        for d in [
+            "/bin",
+            "/sbin",
+            "/dev",
+            "/proc",
+            "/sys",
+            "/tmp",
+            "/lib",
+            "/lib/modules",
+        ] {
             writeln!(list, "dir {d} 755 0 0").unwrap();
         }
         writeln!(list, "nod /dev/console 600 0 0 c 5 1").unwrap();

@@ -9,10 +9,11 @@
 //! reports (see [`health`]); a run that fails any of them is an error.
 
 pub mod health;
-pub mod output;
 mod initramfs;
+pub mod output;
 mod qemu;
 mod scenario;
+mod shell;
 
 pub use scenario::{Run, RunError, Scenario, Step};
 
@@ -62,7 +63,7 @@ pub fn stage_dir(n: u32) -> PathBuf {
 
 /// Boots stage `n`'s VM with an interactive shell on the terminal.
 pub fn shell(n: u32) -> std::process::ExitCode {
-    match scenario::interactive_shell(n) {
+    match shell::interactive_shell(n) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");

@@ -5,7 +5,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["demo"] => demo(),
         ["shell", n] => match n.parse() {
             Ok(n) => runner::shell(n),
@@ -24,7 +29,10 @@ fn usage() -> ExitCode {
 fn demo() -> ExitCode {
     let stage1 = Scenario::new("demo-task1")
         .stage(1)
-        .step("burn", "PID=$(burn); echo \"started a CPU-burning process, pid $PID\"")
+        .step(
+            "burn",
+            "PID=$(burn); echo \"started a CPU-burning process, pid $PID\"",
+        )
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=4")
         .step("sleep", "sleep 3")
         .step("cat", "cat /sys/kernel/taskmonitor")

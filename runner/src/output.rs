@@ -17,9 +17,8 @@ pub struct SampleLine {
 pub fn parse_line(line: &str) -> Result<SampleLine, String> {
     let words: Vec<&str> = line.split(' ').collect();
     let bad = || format!("malformed sample line {line:?}");
-    let [
-        "pid", pid, "usr", utime, "sys", stime, "total", total, "stack", stack, "data", data,
-    ] = words.as_slice()
+    let ["pid", pid, "usr", utime, "sys", stime, "total", total, "stack", stack, "data", data] =
+        words.as_slice()
     else {
         return Err(bad());
     };
@@ -79,7 +78,10 @@ pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
     (r"\[\s*\d+\.\d+\] ", "[TIME] "),
     (r"\bpid \d+", "pid [PID]"),
     (r"usr \d+ sys \d+", "usr [NS] sys [NS]"),
-    (r"total \d+ stack \d+ data \d+", "total [KB] stack [KB] data [KB]"),
+    (
+        r"total \d+ stack \d+ data \d+",
+        "total [KB] stack [KB] data [KB]",
+    ),
     (r"(Vm\w+:\s+)\d+ kB", "${1}[KB] kB"),
     (r"freeing \d+ samples", "freeing [N] samples"),
     (

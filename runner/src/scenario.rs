@@ -204,8 +204,17 @@ step() {
 cd /lib/modules
 "#,
         );
-        for (name, cmd) in self.steps.iter().map(|(n, c)| (n.as_str(), c.as_str())).chain(EPILOGUE.iter().copied()) {
-            s.push_str(&format!("step {} {}\n", shell_quote(name), shell_quote(cmd)));
+        for (name, cmd) in self
+            .steps
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.as_str()))
+            .chain(EPILOGUE.iter().copied())
+        {
+            s.push_str(&format!(
+                "step {} {}\n",
+                shell_quote(name),
+                shell_quote(cmd)
+            ));
         }
         s.push_str(&format!("printf '{DONE}\\n' >&3\nsync\nreboot -f\n"));
         s
@@ -263,7 +272,9 @@ cd /lib/modules
             reasons.push(format!("timed out after {:?}", self.timeout));
         } else if !done {
             let qemu_err = read_lossy(&dir.path().join("qemu.err"));
-            reasons.push(format!("the VM stopped before the end of the scenario {qemu_err}"));
+            reasons.push(format!(
+                "the VM stopped before the end of the scenario {qemu_err}"
+            ));
         }
         for line in health::splats(&console) {
             reasons.push(format!("kernel log: {line}"));
@@ -350,7 +361,10 @@ mod tests {
     #[test]
     fn parses_steps_and_end() {
         let text = "@@@ BEGIN a\nhello\n\n@@@ END a 0\n@@@ BEGIN b\n\n@@@ END b 3\n@@@ DONE\n";
-        let cmds = vec![("a".into(), "echo hello".into()), ("b".into(), "false".into())];
+        let cmds = vec![
+            ("a".into(), "echo hello".into()),
+            ("b".into(), "false".into()),
+        ];
         let (steps, done) = parse_steps(text, &cmds);
         assert!(done);
         assert_eq!(steps.len(), 2);
@@ -371,41 +385,4 @@ mod tests {
     fn quotes_for_the_shell() {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
-}
-
-/// Boots stage `n` with a shell on the terminal; returns when the VM powers off.
-pub(crate) fn interactive_shell(n: u32) -> std::io::Result<std::process::ExitCode> {
-    let kdir = kdir();
-    let dir = tempfile::Builder::new().prefix("taskmonitor-shell-").tempdir()?;
-    let init = dir.path().join("init");
-    let mut script = String::from("#!/bin/busybox sh\n");
-    script.push_str(SETUP);
-    script.push_str(&format!(
-        r#"cd /lib/modules
-cat <<'EOM'
-
-taskmonitor stage {n}: the module is /lib/modules/taskmonitor.ko
-  PID=$(burn)                              start a CPU-burning process
-  insmod taskmonitor.ko target=$PID        load the module (frequency=HZ optional)
-  cat /sys/kernel/taskmonitor              read the history
-  rmmod taskmonitor                        unload
-  exit                                     power off
-EOM
-setsid cttyhack sh
-reboot -f
-"#
-    ));
-    std::fs::write(&init, script)?;
-    let mut fs = Initramfs::default();
-    fs.add("/init", &init, 0o755);
-    fs.add("/lib/modules/taskmonitor.ko", stage_dir(n).join("taskmonitor.ko"), 0o644);
-    let initrd = fs.build(&kdir, dir.path())?;
-    let status = qemu::command(&kdir.join("arch/x86/boot/bzImage"), &initrd, 256, "")
-        .args(["-serial", "mon:stdio"])
-        .status()?;
-    Ok(if status.success() {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::FAILURE
-    })
 }

@@ -44,11 +44,17 @@ fn a_leak_fails_the_run() {
             .step("insmod", "insmod faulty.ko bug=2")
             .step("rmmod", "rmmod faulty"),
     );
-    assert!(reasons.contains("kmemleak: unreferenced object"), "{reasons}");
+    assert!(
+        reasons.contains("kmemleak: unreferenced object"),
+        "{reasons}"
+    );
 }
 
 #[test]
 fn a_module_left_loaded_fails_the_run() {
     let reasons = failure(faulty("faulty-loaded").step("insmod", "insmod faulty.ko bug=0"));
-    assert!(reasons.contains("modules still loaded: faulty"), "{reasons}");
+    assert!(
+        reasons.contains("modules still loaded: faulty"),
+        "{reasons}"
+    );
 }
