@@ -148,6 +148,7 @@ impl kernel::Module for TaskMonitorModule {
 
         let period = msecs_to_jiffies(1000 / frequency);
         let sampled = monitor.clone();
+        // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
         let thread = KThread::run(c_str!("taskmonitor"), move |thread| {
             while !thread.should_stop() {
@@ -162,6 +163,7 @@ impl kernel::Module for TaskMonitorModule {
                 thread.sleep(period);
             }
         })?;
+        // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor)?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {

@@ -59,6 +59,7 @@ impl Write for LineBuf {
     }
 }
 
+// ANCHOR: fill_page
 /// Writes whole lines into `page`, in the order given, until the next one does not fit.
 ///
 /// Returns the number of bytes written. A line is never cut: the output ends with the
@@ -81,6 +82,7 @@ pub fn fill_page<L: Display>(page: &mut [u8], lines: impl IntoIterator<Item = L>
     }
     used
 }
+// ANCHOR_END: fill_page
 
 #[cfg(test)]
 mod tests {

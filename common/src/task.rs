@@ -74,6 +74,7 @@ impl Target {
         (flags & bindings::PF_EXITING == 0).then_some(task)
     }
 
+    // ANCHOR: get_sample
     /// C's `get_sample()`: CPU times and mapped memory, or `None` once the process exited.
     pub fn sample(&self) -> Option<TaskStats> {
         let task = self.task()?;
@@ -103,6 +104,7 @@ impl Target {
         }
         Some(stats)
     }
+    // ANCHOR_END: get_sample
 }
 
 impl Drop for Target {

@@ -1,0 +1,76 @@
+# taskmonitor: every entry point. `make demo` and `make test` set everything up themselves.
+
+SHELL := /bin/bash
+STAGES := $(sort $(wildcard task[0-9]-*))
+TEST_MODULES := runner/faulty
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# The prepared kernel tree, built on first use (scripts/kernel.sh caches it).
+KDIR = $(shell ./scripts/kernel.sh)
+KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
+
+.PHONY: help setup kernel kdir modules demo test fmt-check clippy shell diff book \
+	rust-analyzer clean
+
+help:
+	@echo "make demo                  set up, build, and show each stage working in a VM"
+	@echo "make test                  set up, build, and run every test (what CI runs)"
+	@echo "make shell TASK=N          interactive VM shell with stage N's module"
+	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
+	@echo "make book                  build the book into book/build"
+	@echo "make kdir                  print the prepared kernel tree (KDIR)"
+	@echo "make rust-analyzer         write rust-project.json in every stage"
+
+setup:
+	@./scripts/setup.sh
+
+kernel: setup
+	@./scripts/kernel.sh >/dev/null
+
+kdir:
+	@./scripts/setup.sh >&2
+	@./scripts/kernel.sh
+
+# Each stage and test module, with clippy, warnings as errors.
+modules: kernel
+	@set -e; for m in $(STAGES) $(TEST_MODULES); do \
+		echo "[modules] $$m"; \
+		$(KBUILD) -s M=$(CURDIR)/$$m CLIPPY=1 KRUSTFLAGS=-Dwarnings modules; \
+	done
+
+demo: modules
+	@TASKMONITOR_KDIR=$(KDIR) cargo run -q --bin vm -- demo
+
+fmt-check:
+	cargo fmt --check
+	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs
+
+clippy:
+	cargo clippy -q --all-targets -- -D warnings
+
+test: modules fmt-check clippy book
+	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
+
+shell: modules
+	@test -n "$(TASK)" || { echo "usage: make shell TASK=N"; exit 2; }
+	@TASKMONITOR_KDIR=$(KDIR) cargo run -q --bin vm -- shell $(TASK)
+
+diff:
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=1 TO=2"; exit 2; }
+	@./scripts/stage-diff.sh $(FROM) $(TO)
+
+book: setup
+	@./scripts/book.sh
+
+rust-analyzer: kernel
+	@set -e; for m in $(STAGES); do \
+		$(KBUILD) -s M=$(CURDIR)/$$m rust-analyzer; \
+		echo "wrote $$m/rust-project.json"; \
+	done
+
+clean:
+	@for m in $(STAGES) $(TEST_MODULES); do \
+		$(KBUILD) -s M=$(CURDIR)/$$m clean 2>/dev/null || true; \
+	done
+	cargo clean
+	rm -rf book/build
