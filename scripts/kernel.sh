@@ -35,7 +35,7 @@ fi
 
 start=$(date +%s)
 say "building Linux $source_version into $kdir"
-say "this happens once per kernel/config/toolchain and takes about 6 minutes on 2 cores"
+say "this happens once per kernel/config/toolchain and takes about 4 minutes on 2 cores"
 rm -rf "$kdir"
 mkdir -p "$kdir"
 tar -xJf "$tarball" -C "$kdir" --strip-components=1

@@ -4,18 +4,13 @@
 //! [`SysfsShow::show`] with the page that sysfs hands over. Dropping the [`SysfsFile`]
 //! removes the file, which waits for running reads, and only then frees the data.
 
+use super::mutex::LockKey;
 use kernel::{
     bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, sync::Arc, types::Opaque,
 };
 
 /// The lockdep class of our sysfs files' active references.
-struct LockKey(Opaque<bindings::lock_class_key>);
-
-// SAFETY: The key is only handed to lockdep, which synchronizes its own use of it.
-unsafe impl Sync for LockKey {}
-
-// Lockdep wants a key in static memory, left uninitialized.
-static SYSFS_KEY: LockKey = LockKey(Opaque::uninit());
+static SYSFS_KEY: LockKey = LockKey::new();
 
 /// What a sysfs file prints.
 pub trait SysfsShow: Send + Sync {
@@ -65,7 +60,7 @@ impl<T: SysfsShow> SysfsFile<T> {
                         mode: 0o444,
                         // A dynamically allocated attribute needs a static lockdep key
                         // (C's `sysfs_attr_init()`).
-                        key: SYSFS_KEY.0.get(),
+                        key: SYSFS_KEY.as_ptr(),
                         ..Default::default()
                     },
                     show: Some(show::<T>),

@@ -14,7 +14,7 @@ const END: &str = "@@@ END ";
 const DONE: &str = "@@@ DONE";
 
 /// A start-up script shared by scenarios and the interactive shell: mounts, busybox
-/// applets, and `burn`, which starts a CPU-burning process and prints its PID.
+/// applets, and `/bin/burn`, which starts a CPU-burning process and prints its PID.
 pub(crate) const SETUP: &str = r#"/bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t devtmpfs devtmpfs /dev
@@ -26,7 +26,13 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /lib/modules/$(uname -r) && : > /lib/modules/$(uname -r)/modules.dep
 # Forget what boot allocated, so a later scan reports only what the run leaked.
 echo clear > /sys/kernel/debug/kmemleak
-burn() { sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!; }
+cat > /bin/burn <<'END'
+#!/bin/sh
+# Starts a process that burns CPU in user space, and prints its PID.
+sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &
+echo $!
+END
+chmod +x /bin/burn
 "#;
 
 /// Checks every run ends with, after the scenario's own steps.
