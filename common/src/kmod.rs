@@ -11,6 +11,8 @@
 
 pub mod format;
 pub mod kthread;
+pub mod mutex;
 pub mod params;
+pub mod shrinker;
 pub mod sysfs;
 pub mod task;
