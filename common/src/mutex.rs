@@ -91,7 +91,8 @@ impl<T> Mutex<T> {
         // SAFETY: `raw` is initialized (type invariant).
         let locked = unsafe { bindings::mutex_trylock(self.raw.get()) } != 0;
         // INVARIANT: when `mutex_trylock` succeeds, the current task holds the mutex.
-        locked.then_some(Guard {
+        // `then`, not `then_some`: a guard built eagerly would unlock on drop.
+        locked.then(|| Guard {
             mutex: self,
             _not_send: PhantomData,
         })
