@@ -84,6 +84,8 @@ pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
     ),
     (r"(Vm\w+:\s+)\d+ kB", "${1}[KB] kB"),
     (r"freeing \d+ samples", "freeing [N] samples"),
+    (r"taskmonitor-\d+", "taskmonitor-[ID]"),
+    (r"\bcount \d+", "count [N]"),
     (
         r"(?m)^(pid \[PID\] usr \[NS\] sys \[NS\] total \[KB\] stack \[KB\] data \[KB\]\n)(?:pid \[PID\] usr \[NS\] sys \[NS\] total \[KB\] stack \[KB\] data \[KB\]\n)+",
         "${1}...\n",

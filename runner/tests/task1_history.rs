@@ -1,49 +1,12 @@
 //! Stage 1 (task1-history) in the VM: each scenario's transcript is a snapshot, and the
 //! invariants the snapshot cannot show (numbers that change from run to run) are asserted.
 
-use runner::output::{
-    check_newest_first, log_time, parse_history, transcript, SampleLine, SNAPSHOT_FILTERS,
-};
+#[macro_use]
+mod support;
+
+use runner::output::log_time;
 use runner::{Run, Scenario};
-
-/// sysfs hands `show` a page and takes at most `PAGE_SIZE - 1` bytes back.
-const PAGE_SIZE: usize = 4096;
-
-fn snapshot(name: &str, run: &Run) {
-    let mut settings = insta::Settings::clone_current();
-    for (regex, replacement) in SNAPSHOT_FILTERS {
-        settings.add_filter(regex, *replacement);
-    }
-    settings.bind(|| insta::assert_snapshot!(name, transcript(run)));
-}
-
-/// The burner's PID, printed by the `burn` step.
-fn burn_pid(run: &Run) -> i32 {
-    let out = run.output("burn");
-    out.trim()
-        .strip_prefix("started pid ")
-        .and_then(|pid| pid.parse().ok())
-        .unwrap_or_else(|| panic!("burn printed {out:?}"))
-}
-
-/// The samples of a `cat` step, checked: whole lines, at most a page, newest first, all
-/// of `pid`.
-fn history(run: &Run, step: &str, pid: i32) -> Vec<SampleLine> {
-    let text = run.output(step);
-    assert!(text.len() < PAGE_SIZE, "{step}: {} bytes", text.len());
-    let samples = parse_history(text).unwrap();
-    check_newest_first(&samples).unwrap();
-    assert!(samples.iter().all(|s| s.pid == pid), "{step}: {text}");
-    samples
-}
-
-/// The kernel log lines of the module.
-fn module_log(run: &Run) -> Vec<&str> {
-    run.console
-        .lines()
-        .filter(|l| l.contains("taskmonitor: "))
-        .collect()
-}
+use support::{burn_pid, history, module_log, BURN, PAGE_SIZE};
 
 /// Samples per second over the module's lifetime, from its load and unload log lines.
 fn measured_frequency(run: &Run) -> f64 {
@@ -66,7 +29,7 @@ fn measured_frequency(run: &Run) -> f64 {
 fn history_of_a_running_process() {
     let run = Scenario::new("task1-history")
         .stage(1)
-        .step("burn", "PID=$(burn); echo started pid $PID")
+        .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=10")
         .step("sleep", "sleep 3")
         .step("cat1", "cat /sys/kernel/taskmonitor")
@@ -77,7 +40,7 @@ fn history_of_a_running_process() {
         .step("sysfs-gone", "ls /sys/kernel/taskmonitor")
         .run()
         .unwrap();
-    snapshot("history_of_a_running_process", &run);
+    snapshot!("history_of_a_running_process", &run, &[]);
 
     let pid = burn_pid(&run);
     assert_eq!(run.step("insmod").status, 0);
@@ -116,7 +79,7 @@ fn history_of_a_running_process() {
 fn output_is_bounded_by_a_page() {
     let run = Scenario::new("task1-page")
         .stage(1)
-        .step("burn", "PID=$(burn); echo started pid $PID")
+        .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=1000")
         .step("sleep", "sleep 2")
         .step("cat", "cat /sys/kernel/taskmonitor")
@@ -127,7 +90,7 @@ fn output_is_bounded_by_a_page() {
         .step("rmmod", "rmmod taskmonitor")
         .run()
         .unwrap();
-    snapshot("output_is_bounded_by_a_page", &run);
+    snapshot!("output_is_bounded_by_a_page", &run, &[]);
 
     let pid = burn_pid(&run);
     let shown = history(&run, "cat", pid);
@@ -159,7 +122,7 @@ fn output_is_bounded_by_a_page() {
 fn a_target_that_exits_stops_sampling_and_keeps_its_history() {
     let run = Scenario::new("task1-exit")
         .stage(1)
-        .step("burn", "PID=$(burn); echo started pid $PID")
+        .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=20")
         .step("sleep", "sleep 1")
         .step("kill", "kill $PID && wait $PID; echo killed")
@@ -175,9 +138,10 @@ fn a_target_that_exits_stops_sampling_and_keeps_its_history() {
         .step("dmesg", "dmesg | grep -o 'taskmonitor: .*'")
         .run()
         .unwrap();
-    snapshot(
+    snapshot!(
         "a_target_that_exits_stops_sampling_and_keeps_its_history",
         &run,
+        &[],
     );
 
     let pid = burn_pid(&run);
@@ -228,7 +192,7 @@ fn bad_parameters_are_refused_and_change_nothing() {
         .step("params", "modinfo -F parm ./taskmonitor.ko")
         .run()
         .unwrap();
-    snapshot("bad_parameters_are_refused_and_change_nothing", &run);
+    snapshot!("bad_parameters_are_refused_and_change_nothing", &run, &[]);
 
     for step in [
         "no-target",
