@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
-.PHONY: help setup kernel kdir modules demo test fmt-check clippy shell diff book \
+.PHONY: help setup kernel kdir modules demo test fmt-check clippy shell diff readmes book \
 	rust-analyzer clean
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make test                  set up, build, and run every test (what CI runs)"
 	@echo "make shell TASK=N          interactive VM shell with stage N's module"
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
+	@echo "make readmes               refresh the diff in each stage README"
 	@echo "make book                  build the book into book/build"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
 	@echo "make rust-analyzer         write rust-project.json in every stage"
@@ -49,6 +50,7 @@ clippy:
 	cargo clippy -q --all-targets -- -D warnings
 
 test: modules fmt-check clippy book
+	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 
 shell: modules
@@ -58,6 +60,10 @@ shell: modules
 diff:
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=1 TO=2"; exit 2; }
 	@./scripts/stage-diff.sh $(FROM) $(TO)
+
+# Writes the diff to the previous stage into each stage's README.
+readmes:
+	@./scripts/stage-readmes.sh
 
 book: setup
 	@./scripts/book.sh

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# `make diff FROM=A TO=B`: the source change from stage A to stage B (tracked files only).
+# `make diff FROM=A TO=B`: the source change from stage A to stage B.
+# With --code, the stages' READMEs are left out (for the diff shown in a README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+excludes=(-x '*.o' -x '*.ko' -x '*.mod' -x '*.mod.c' -x '.*.cmd' -x '*.order' -x '*.symvers'
+  -x 'rust-project.json' -x '.module-common.o')
+if [ "${1:-}" = "--code" ]; then
+  excludes+=(-x README.md)
+  shift
+fi
 stage() { ls -d task"$1"-* 2>/dev/null | head -n 1; }
-from=$(stage "$1"); to=$(stage "$2")
+from=$(stage "$1")
+to=$(stage "$2")
 [ -n "$from" ] && [ -n "$to" ] || { echo "no such stage: $1 or $2" >&2; exit 2; }
-# Build outputs are not part of a stage.
-diff -ruN -x '*.o' -x '*.ko' -x '*.mod' -x '*.mod.c' -x '.*.cmd' -x '*.order' \
-  -x '*.symvers' -x 'rust-project.json' -x '.module-common.o' "$from" "$to" || [ $? -eq 1 ]
+# Timestamps would make the output differ from one checkout to the next, and the
+# command line repeats what the reader asked for.
+{ diff -ruN "${excludes[@]}" "$from" "$to" || [ $? -eq 1 ]; } |
+  sed -E -e '/^diff -ruN /d' -e 's/^(---|\+\+\+) ([^\t]+)\t.*/\1 \2/'

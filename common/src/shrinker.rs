@@ -11,6 +11,7 @@
 use core::ptr::NonNull;
 use kernel::{bindings, c_str, ffi::c_ulong, prelude::*, sync::Arc};
 
+// ANCHOR: trait
 /// What a shrinker does.
 pub trait Shrink: Send + Sync {
     /// How many objects could be freed now (C's `count_objects`). Must not block: it runs
@@ -25,6 +26,7 @@ pub trait Shrink: Send + Sync {
     /// make it spin.
     fn scan_objects(&self, nr_to_scan: usize) -> Option<usize>;
 }
+// ANCHOR_END: trait
 
 impl<T: Shrink> Shrink for Arc<T> {
     fn count_objects(&self) -> usize {

@@ -26,31 +26,64 @@ fn usage() -> ExitCode {
 }
 
 /// Each stage's demonstration: the commands a student would type, and what they print.
+fn demos() -> Vec<(&'static str, Scenario)> {
+    let start = |name: &str, stage: u32, frequency: u32| {
+        Scenario::new(name)
+            .stage(stage)
+            .step(
+                "burn",
+                "PID=$(burn); echo \"started a CPU-burning process, pid $PID\"",
+            )
+            .step(
+                "insmod",
+                &format!("insmod taskmonitor.ko target=$PID frequency={frequency}"),
+            )
+    };
+    vec![
+        (
+            "Stage 1 (task1-history): history of samples in /sys/kernel/taskmonitor",
+            start("demo-task1", 1, 4)
+                .step("sleep", "sleep 3")
+                .step("cat", "cat /sys/kernel/taskmonitor")
+                .step("status", "grep -E 'Vm(Size|Stk|Data)' /proc/$PID/status")
+                .step("rmmod", "rmmod taskmonitor")
+                .step("dmesg", "dmesg | grep taskmonitor:"),
+        ),
+        (
+            "Stage 2 (task2-shrinker): reclaim frees the oldest samples",
+            start("demo-task2", 2, 20)
+                .step("sleep", "sleep 2")
+                .step(
+                    "dir",
+                    "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); echo $S",
+                )
+                .step("count", "cat $S/count")
+                .step("oldest", "tail -n 5 /sys/kernel/taskmonitor")
+                .step("scan", "echo '0 0 5' > $S/scan")
+                .step("count2", "cat $S/count")
+                .step("oldest2", "tail -n 2 /sys/kernel/taskmonitor")
+                .step("drop", "echo 2 > /proc/sys/vm/drop_caches")
+                .step("count3", "cat $S/count; wc -l < /sys/kernel/taskmonitor")
+                .step("rmmod", "rmmod taskmonitor"),
+        ),
+    ]
+}
+
 fn demo() -> ExitCode {
-    let stage1 = Scenario::new("demo-task1")
-        .stage(1)
-        .step(
-            "burn",
-            "PID=$(burn); echo \"started a CPU-burning process, pid $PID\"",
-        )
-        .step("insmod", "insmod taskmonitor.ko target=$PID frequency=4")
-        .step("sleep", "sleep 3")
-        .step("cat", "cat /sys/kernel/taskmonitor")
-        .step("status", "grep -E 'Vm(Size|Stk|Data)' /proc/$PID/status")
-        .step("rmmod", "rmmod taskmonitor")
-        .step("dmesg", "dmesg | grep taskmonitor:");
-    println!("== Stage 1 (task1-history): history of samples in /sys/kernel/taskmonitor ==");
-    match stage1.run() {
-        Ok(run) => {
-            print_run(&run);
-            println!("== kernel healthy: no splat, no taint, lockdep on, kmemleak clean ==");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
+    for (title, scenario) in demos() {
+        println!("== {title} ==");
+        match scenario.run() {
+            Ok(run) => {
+                print_run(&run);
+                println!("== kernel healthy: no splat, no taint, lockdep on, kmemleak clean ==\n");
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+    ExitCode::SUCCESS
 }
 
 fn print_run(run: &Run) {
