@@ -9,7 +9,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
-.PHONY: help setup kernel kdir modules demo test fmt-check clippy shell diff readmes book \
+.PHONY: help setup kernel kdir modules demo test fmt-check clippy miri shell diff readmes book \
 	rust-analyzer clean
 
 help:
@@ -49,7 +49,11 @@ fmt-check:
 clippy:
 	cargo clippy -q --all-targets -- -D warnings
 
-test: modules fmt-check clippy book
+# The pure logic's unit tests under Miri, which checks its unsafe code (the list).
+miri: setup
+	cargo +nightly miri test -q -p taskmonitor-common
+
+test: modules fmt-check clippy miri book
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 

@@ -30,6 +30,13 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   rustup component add rust-src
 fi
 
+# Miri checks the unsafe code of the pure logic (common/src/list.rs) on the host; it
+# only exists for nightly, which the machine image carries.
+if ! rustup +nightly component list --installed 2>/dev/null | grep -q '^miri'; then
+  say "adding miri and rust-src to the nightly toolchain"
+  rustup component add --toolchain nightly miri rust-src
+fi
+
 cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 if ! "$cargo_bin/bindgen" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
   say "installing bindgen-cli $BINDGEN_VERSION (about 2 minutes)"

@@ -11,6 +11,7 @@
 
 pub mod format;
 pub mod kthread;
+pub mod list;
 pub mod mutex;
 pub mod params;
 pub mod shrinker;

@@ -9,3 +9,11 @@
 extern crate std;
 
 pub mod format;
+pub mod list;
+
+/// The path the module sees (`crate::common::...`), so that the macros written for it
+/// also expand in this crate's tests.
+#[doc(hidden)]
+pub mod common {
+    pub use super::list;
+}

@@ -1,0 +1,406 @@
+//! An intrusive doubly linked list that owns its items (C's `struct list_head`).
+//!
+//! Pure logic, unit-tested on the host. The kernel's own `kernel::list::List` holds only
+//! `kernel::sync::Arc` items, which are always allocated with `kmalloc`; from Task 3 on the
+//! samples come from a slab cache, then a mempool, then carry a reference count of their
+//! own. This list holds any owning pointer that implements [`Owner`], and, like the C
+//! list, links items through a [`Links`] field embedded in them, so adding an item never
+//! allocates: it can be done under a lock that memory reclaim needs.
+//!
+//! New items go to the front; [`List::iter`] walks from front to back and
+//! [`List::pop_back`] takes the item at the back, so with `push_front` the list reads
+//! newest first and `pop_back` takes the oldest.
+
+use core::cell::UnsafeCell;
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+
+/// The links of a list item (C's `struct list_head` member).
+///
+/// # Invariants
+///
+/// The pointers are only read or written by the [`List`] that holds the item: through
+/// `&mut List` to change them, `&List` to read them. They are null while the item is in
+/// no list.
+pub struct Links {
+    inner: UnsafeCell<LinkPtrs>,
+}
+
+#[derive(Clone, Copy)]
+struct LinkPtrs {
+    prev: *const Links,
+    next: *const Links,
+}
+
+// SAFETY: The raw pointers are only used by the list holding the item, whose own `Send`
+// and `Sync` follow the items' (type invariant); holders of `&Item` never reach them.
+unsafe impl Send for Links {}
+// SAFETY: As above: shared references to an item never read or write its links.
+unsafe impl Sync for Links {}
+
+impl Links {
+    /// Links of an item that is in no list.
+    pub const fn new() -> Self {
+        Self {
+            inner: UnsafeCell::new(LinkPtrs {
+                prev: ptr::null(),
+                next: ptr::null(),
+            }),
+        }
+    }
+
+    fn get(&self) -> LinkPtrs {
+        // SAFETY: Only the list reads or writes the links, and it does not hold a
+        // reference to them across this read (type invariant).
+        unsafe { *self.inner.get() }
+    }
+
+    /// # Safety
+    ///
+    /// Only the list holding the item may call this, through `&mut List`.
+    unsafe fn set(&self, ptrs: LinkPtrs) {
+        // SAFETY: The caller is the only user of the links (see above).
+        unsafe { *self.inner.get() = ptrs };
+    }
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An item with embedded [`Links`].
+///
+/// # Safety
+///
+/// `links` must always return the same field of the item, and `from_links` must return
+/// the item that contains the given links. Use [`impl_list_links!`](crate::impl_list_links).
+pub unsafe trait ListItem {
+    /// The item's links (C's `&item->list`).
+    ///
+    /// Raw pointers in and out: the list goes back from the links to the whole item, which
+    /// a pointer derived from a reference to the field alone may not do.
+    ///
+    /// # Safety
+    ///
+    /// `me` must point to a live `Self`.
+    unsafe fn links(me: *const Self) -> *const Links;
+
+    /// The item containing `links` (C's `list_entry()`, `container_of`).
+    ///
+    /// # Safety
+    ///
+    /// `links` must be the links field of a live `Self`.
+    unsafe fn from_links(links: *const Links) -> *const Self;
+}
+
+/// Implements [`ListItem`] for a struct with a [`Links`] field.
+#[macro_export]
+macro_rules! impl_list_links {
+    ($type:ty, $field:ident) => {
+        // SAFETY: `links` returns the same field every time; `from_links` subtracts that
+        // field's offset.
+        #[allow(unsafe_code)]
+        unsafe impl $crate::common::list::ListItem for $type {
+            unsafe fn links(me: *const Self) -> *const $crate::common::list::Links {
+                // SAFETY: The caller guarantees that `me` points to a live `Self`.
+                unsafe { ::core::ptr::addr_of!((*me).$field) }
+            }
+
+            unsafe fn from_links(links: *const $crate::common::list::Links) -> *const Self {
+                // SAFETY: The caller guarantees that `links` is the field of a `Self`.
+                unsafe {
+                    links
+                        .byte_sub(::core::mem::offset_of!($type, $field))
+                        .cast()
+                }
+            }
+        }
+    };
+}
+
+/// An owning pointer to a list item: given up to the list as a raw pointer while linked.
+///
+/// # Safety
+///
+/// `into_raw` must return a pointer that stays valid and does not move until it is given
+/// back to `from_raw`, which must restore the same owner. `Box`-like and reference-counted
+/// pointers qualify.
+pub unsafe trait Owner {
+    /// The item type.
+    type Item: ListItem;
+
+    /// Gives up ownership as a raw pointer.
+    fn into_raw(self) -> *const Self::Item;
+
+    /// Takes ownership back.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from `into_raw` and not have been given back already.
+    unsafe fn from_raw(ptr: *const Self::Item) -> Self;
+}
+
+/// A list of owned items, front to back.
+///
+/// # Invariants
+///
+/// `front` and `back` are null together, or are the first and last of a chain of items,
+/// linked both ways, each owned by this list (from `Owner::into_raw`).
+pub struct List<P: Owner> {
+    front: *const Links,
+    back: *const Links,
+    _owns: PhantomData<P>,
+}
+
+// SAFETY: The list owns its items through `P`: sending it sends them.
+unsafe impl<P: Owner + Send> Send for List<P> {}
+// SAFETY: `&List` only gives `&P::Item`.
+unsafe impl<P: Owner + Sync> Sync for List<P> where P::Item: Sync {}
+
+impl<P: Owner> Default for List<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: Owner> List<P> {
+    /// An empty list.
+    pub const fn new() -> Self {
+        Self {
+            front: ptr::null(),
+            back: ptr::null(),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.front.is_null()
+    }
+
+    /// Adds `item` at the front (C's `list_add()`). Never allocates.
+    pub fn push_front(&mut self, item: P) {
+        let raw = item.into_raw();
+        // SAFETY: `raw` is a live item we now own; its links are unused (it was in no
+        // list, since its owner was not given to one).
+        let links = unsafe { P::Item::links(raw) };
+        // SAFETY: `links` and `self.front` (if any) are items of this list.
+        unsafe {
+            (*links).set(LinkPtrs {
+                prev: ptr::null(),
+                next: self.front,
+            });
+            if let Some(front) = self.front.as_ref() {
+                front.set(LinkPtrs {
+                    prev: links,
+                    ..front.get()
+                });
+            } else {
+                self.back = links;
+            }
+        }
+        // INVARIANT: `links` is the new first item, linked to the old first one.
+        self.front = links;
+    }
+
+    /// Takes the item at the back (C's `list_last_entry()` and `list_del()`).
+    pub fn pop_back(&mut self) -> Option<P> {
+        let back = NonNull::new(self.back.cast_mut())?;
+        // SAFETY: `back` is an item of this list (type invariant).
+        Some(unsafe { self.unlink(back.as_ptr()) })
+    }
+
+    /// Takes the first item, from the front, for which `matches` is true.
+    pub fn remove_first(&mut self, mut matches: impl FnMut(&P::Item) -> bool) -> Option<P> {
+        let mut cur = self.front;
+        while !cur.is_null() {
+            // SAFETY: `cur` is an item of this list (type invariant).
+            let item = unsafe { &*P::Item::from_links(cur) };
+            if matches(item) {
+                // SAFETY: `cur` is an item of this list.
+                return Some(unsafe { self.unlink(cur) });
+            }
+            // SAFETY: `cur` is an item of this list.
+            cur = unsafe { (*cur).get().next };
+        }
+        None
+    }
+
+    /// Unlinks `links` and gives back its owner.
+    ///
+    /// # Safety
+    ///
+    /// `links` must be an item of this list.
+    unsafe fn unlink(&mut self, links: *const Links) -> P {
+        // SAFETY: `links` and its neighbours are items of this list (caller, invariant).
+        unsafe {
+            let LinkPtrs { prev, next } = (*links).get();
+            match prev.as_ref() {
+                Some(p) => p.set(LinkPtrs { next, ..p.get() }),
+                None => self.front = next,
+            }
+            match next.as_ref() {
+                Some(n) => n.set(LinkPtrs { prev, ..n.get() }),
+                None => self.back = prev,
+            }
+            (*links).set(LinkPtrs {
+                prev: ptr::null(),
+                next: ptr::null(),
+            });
+            // INVARIANT: the chain skips `links` now; the owner leaves the list.
+            P::from_raw(P::Item::from_links(links))
+        }
+    }
+
+    /// The items, from front to back (C's `list_for_each_entry()`).
+    pub fn iter(&self) -> Iter<'_, P> {
+        Iter {
+            next: self.front,
+            _list: PhantomData,
+        }
+    }
+}
+
+impl<P: Owner> Drop for List<P> {
+    fn drop(&mut self) {
+        while let Some(item) = self.pop_back() {
+            drop(item);
+        }
+    }
+}
+
+/// An iterator over the items of a [`List`], front to back.
+pub struct Iter<'a, P: Owner> {
+    next: *const Links,
+    _list: PhantomData<&'a List<P>>,
+}
+
+impl<'a, P: Owner> Iterator for Iter<'a, P> {
+    type Item = &'a P::Item;
+
+    fn next(&mut self) -> Option<&'a P::Item> {
+        let cur = NonNull::new(self.next.cast_mut())?;
+        // SAFETY: `cur` is an item of the list, which `'a` borrows: no item is removed or
+        // relinked meanwhile.
+        unsafe {
+            self.next = cur.as_ref().get().next;
+            Some(&*P::Item::from_links(cur.as_ptr()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::boxed::Box;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::vec::Vec;
+
+    struct Item {
+        value: u32,
+        links: Links,
+        drops: &'static AtomicUsize,
+    }
+
+    crate::impl_list_links!(Item, links);
+
+    impl Drop for Item {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    // SAFETY: `Box::into_raw` and `Box::from_raw` round-trip, and a box never moves its
+    // contents.
+    unsafe impl Owner for Box<Item> {
+        type Item = Item;
+
+        fn into_raw(self) -> *const Item {
+            Box::into_raw(self)
+        }
+
+        unsafe fn from_raw(ptr: *const Item) -> Self {
+            // SAFETY: The caller passes a pointer from `into_raw`.
+            unsafe { Box::from_raw(ptr.cast_mut()) }
+        }
+    }
+
+    fn list(values: &[u32], drops: &'static AtomicUsize) -> List<Box<Item>> {
+        let mut list = List::new();
+        for &value in values {
+            list.push_front(Box::new(Item {
+                value,
+                links: Links::new(),
+                drops,
+            }));
+        }
+        list
+    }
+
+    fn values(list: &List<Box<Item>>) -> Vec<u32> {
+        list.iter().map(|i| i.value).collect()
+    }
+
+    #[test]
+    fn newest_first_oldest_popped() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut l = list(&[1, 2, 3], &DROPS);
+        assert_eq!(values(&l), [3, 2, 1]);
+        assert_eq!(l.pop_back().unwrap().value, 1);
+        assert_eq!(values(&l), [3, 2]);
+        assert_eq!(l.pop_back().unwrap().value, 2);
+        assert_eq!(l.pop_back().unwrap().value, 3);
+        assert!(l.is_empty());
+        assert!(l.pop_back().is_none());
+        assert_eq!(DROPS.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn an_emptied_list_takes_new_items() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut l = list(&[1], &DROPS);
+        drop(l.pop_back());
+        l.push_front(Box::new(Item {
+            value: 7,
+            links: Links::new(),
+            drops: &DROPS,
+        }));
+        assert_eq!(values(&l), [7]);
+    }
+
+    #[test]
+    fn remove_first_anywhere() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut l = list(&[1, 2, 3, 4, 5], &DROPS);
+        assert_eq!(l.remove_first(|i| i.value == 3).unwrap().value, 3);
+        assert_eq!(values(&l), [5, 4, 2, 1]);
+        assert_eq!(l.remove_first(|i| i.value == 5).unwrap().value, 5);
+        assert_eq!(l.remove_first(|i| i.value == 1).unwrap().value, 1);
+        assert_eq!(values(&l), [4, 2]);
+        assert!(l.remove_first(|i| i.value == 9).is_none());
+        // Both ends stay right: the back is still poppable, the front still pushable.
+        assert_eq!(l.pop_back().unwrap().value, 2);
+        assert_eq!(l.remove_first(|_| true).unwrap().value, 4);
+        assert!(l.is_empty());
+    }
+
+    #[test]
+    fn dropping_the_list_drops_every_item() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        drop(list(&(0..1000).collect::<Vec<_>>(), &DROPS));
+        assert_eq!(DROPS.load(Ordering::Relaxed), 1000);
+    }
+
+    #[test]
+    fn an_item_can_move_between_lists() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut a = list(&[1, 2], &DROPS);
+        let mut b = list(&[3], &DROPS);
+        b.push_front(a.pop_back().unwrap());
+        assert_eq!(values(&a), [2]);
+        assert_eq!(values(&b), [1, 3]);
+        assert_eq!(DROPS.load(Ordering::Relaxed), 0);
+    }
+}
