@@ -15,5 +15,6 @@ pub mod list;
 pub mod mutex;
 pub mod params;
 pub mod shrinker;
+pub mod slab;
 pub mod sysfs;
 pub mod task;
