@@ -66,6 +66,18 @@ fn demos() -> Vec<(&'static str, Scenario)> {
                 .step("count3", "cat $S/count; wc -l < /sys/kernel/taskmonitor")
                 .step("rmmod", "rmmod taskmonitor"),
         ),
+        (
+            "Stage 3 (task3-slab): samples in their own slab cache",
+            start("demo-task3", 3, 10)
+                .step("sleep", "sleep 2")
+                .step("sizes", "dmesg | grep sizeof")
+                .step(
+                    "slab",
+                    "grep . /sys/kernel/slab/task_sample/{object_size,objs_per_slab,objects}",
+                )
+                .step("rmmod", "rmmod taskmonitor")
+                .step("gone", "ls /sys/kernel/slab/task_sample"),
+        ),
     ]
 }
 
