@@ -12,6 +12,7 @@
 pub mod format;
 pub mod kthread;
 pub mod list;
+pub mod mempool;
 pub mod mutex;
 pub mod params;
 pub mod shrinker;

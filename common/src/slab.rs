@@ -76,6 +76,24 @@ impl<T> KmemCache<T> {
     }
 }
 
+impl<T> KmemCache<T> {
+    /// Takes a user reference on the created cache, which keeps it from being destroyed
+    /// (as a live object would) until [`KmemCache::release`]. `None` if not created.
+    pub(super) fn acquire(&self) -> Option<NonNull<bindings::kmem_cache>> {
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let raw = NonNull::new(self.raw.load(Ordering::Acquire));
+        if raw.is_none() {
+            self.release();
+        }
+        raw
+    }
+
+    /// Drops a reference taken by [`KmemCache::acquire`].
+    pub(super) fn release(&self) {
+        self.live.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl<T: Cached> KmemCache<T> {
     /// Creates the cache (C's `KMEM_CACHE()`): `EBUSY` if it exists already.
     ///
@@ -119,19 +137,14 @@ impl<T: Cached> KmemCache<T> {
     /// Allocates an object (C's `kmem_cache_alloc(cache, GFP_KERNEL)`): may sleep and
     /// enter memory reclaim. `ENODEV` if the cache does not exist.
     pub fn alloc(&'static self, value: T) -> Result<SlabBox<T>> {
-        // Counted first, so that the cache cannot be destroyed between the load and
-        // the allocation.
-        self.live.fetch_add(1, Ordering::AcqRel);
-        let raw = self.raw.load(Ordering::Acquire);
-        let object = NonNull::new(raw).and_then(|raw| {
-            // SAFETY: `raw` is a live cache: it is destroyed only with `live` at zero.
-            NonNull::new(unsafe {
-                bindings::kmem_cache_alloc_noprof(raw.as_ptr(), bindings::GFP_KERNEL)
-            })
-        });
-        let Some(object) = object else {
-            self.live.fetch_sub(1, Ordering::AcqRel);
-            return Err(if raw.is_null() { ENODEV } else { ENOMEM });
+        // Counted first, so that the cache cannot be destroyed during the allocation.
+        let raw = self.acquire().ok_or(ENODEV)?;
+        // SAFETY: `raw` is a live cache: it is destroyed only with `live` at zero.
+        let object =
+            unsafe { bindings::kmem_cache_alloc_noprof(raw.as_ptr(), bindings::GFP_KERNEL) };
+        let Some(object) = NonNull::new(object) else {
+            self.release();
+            return Err(ENOMEM);
         };
         let object = object.cast::<T>();
         // SAFETY: The object is fresh memory of the size and alignment of `T`.
@@ -199,7 +212,7 @@ impl<T: Cached> Drop for SlabBox<T> {
                 self.object.as_ptr().cast(),
             );
         }
-        cache.live.fetch_sub(1, Ordering::AcqRel);
+        cache.release();
     }
 }
 

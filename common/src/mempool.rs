@@ -1,0 +1,223 @@
+//! Memory pools: a reserve of preallocated objects on top of a slab cache (C's
+//! `mempool_create_slab_pool()`, `mempool_alloc()`, `mempool_free()`,
+//! `mempool_destroy()`).
+//!
+//! Like the cache, the pool lives in a `static` declared with
+//! [`mempool!`](crate::mempool), so that a [`PoolBox`], only a pointer, knows where to give
+//! its object back. The module creates the pool at load ([`Mempool::create`]) and
+//! destroys it by dropping the returned [`PoolRegistration`], after every object is back.
+
+use super::slab::Cached;
+use core::marker::PhantomData;
+use core::ops::Deref;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use kernel::{bindings, prelude::*};
+
+/// A pool of `T` objects taken from `T`'s slab cache, in a `static`.
+///
+/// # Invariants
+///
+/// `raw` is null, or a mempool whose elements are objects of `T::cache()`, on which it
+/// holds a user reference. `live` counts the objects allocated from it and not yet given
+/// back; it is not destroyed while `live` is not zero.
+pub struct Mempool<T> {
+    raw: AtomicPtr<bindings::mempool_t>,
+    live: AtomicUsize,
+    _objects: PhantomData<fn() -> T>,
+}
+
+/// A type whose objects come from one `static` [`Mempool`].
+///
+/// # Safety
+///
+/// `pool` must always return the same pool. Use [`mempool!`](crate::mempool).
+pub unsafe trait Pooled: Cached {
+    /// The pool of this type.
+    fn pool() -> &'static Mempool<Self>;
+}
+
+/// Declares the `static` mempool of a type whose slab cache is declared with
+/// [`kmem_cache!`](crate::kmem_cache).
+#[macro_export]
+macro_rules! mempool {
+    ($static:ident: $type:ty) => {
+        static $static: $crate::common::mempool::Mempool<$type> =
+            $crate::common::mempool::Mempool::new();
+
+        // SAFETY: Always the same `static`.
+        #[allow(unsafe_code)]
+        unsafe impl $crate::common::mempool::Pooled for $type {
+            fn pool() -> &'static $crate::common::mempool::Mempool<Self> {
+                &$static
+            }
+        }
+    };
+}
+
+impl<T> Mempool<T> {
+    /// A pool that is not created yet.
+    pub const fn new() -> Self {
+        Self {
+            raw: AtomicPtr::new(ptr::null_mut()),
+            live: AtomicUsize::new(0),
+            _objects: PhantomData,
+        }
+    }
+}
+
+impl<T: Pooled> Mempool<T> {
+    /// Creates the pool with a reserve of `min_nr` objects, allocated now from `T`'s slab
+    /// cache (C's `mempool_create_slab_pool(min_nr, cache)`). `ENODEV` if the cache does
+    /// not exist, `EBUSY` if the pool does.
+    pub fn create(&'static self, min_nr: u16) -> Result<PoolRegistration<T>> {
+        let cache = T::cache();
+        // The pool keeps the cache alive (a user reference) until it is destroyed.
+        let raw_cache = cache.acquire().ok_or(ENODEV)?;
+        // SAFETY: `mempool_alloc_slab`/`mempool_free_slab` take the cache as pool data,
+        // which stays alive thanks to the reference taken above.
+        let raw = unsafe {
+            bindings::mempool_create_node_noprof(
+                min_nr.into(),
+                Some(bindings::mempool_alloc_slab),
+                Some(bindings::mempool_free_slab),
+                raw_cache.as_ptr().cast(),
+                bindings::GFP_KERNEL,
+                bindings::NUMA_NO_NODE,
+            )
+        };
+        let Some(raw) = NonNull::new(raw) else {
+            cache.release();
+            return Err(ENOMEM);
+        };
+        if self
+            .raw
+            .compare_exchange(
+                ptr::null_mut(),
+                raw.as_ptr(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            // SAFETY: `raw` was just created and nothing else knows it.
+            unsafe { bindings::mempool_destroy(raw.as_ptr()) };
+            cache.release();
+            return Err(EBUSY);
+        }
+        // INVARIANT: a pool of `T::cache()` objects, holding a reference on the cache.
+        Ok(PoolRegistration { pool: self })
+    }
+
+    /// Takes an object (C's `mempool_alloc()`): from the slab cache if it can give one
+    /// at once, else from the reserve; `ENOMEM` when both are empty.
+    ///
+    /// It never sleeps (`GFP_NOWAIT`): with a flag that allows reclaim, `mempool_alloc()`
+    /// would wait, as long as it takes, for an object to come back to the reserve.
+    pub fn alloc(&'static self, value: T) -> Result<PoolBox<T>> {
+        // Counted first, so that the pool cannot be destroyed during the allocation.
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let raw = self.raw.load(Ordering::Acquire);
+        let object = NonNull::new(raw).and_then(|raw| {
+            // SAFETY: `raw` is a live pool: it is destroyed only with `live` at zero.
+            NonNull::new(unsafe {
+                bindings::mempool_alloc_noprof(
+                    raw.as_ptr(),
+                    bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
+                )
+            })
+        });
+        let Some(object) = object else {
+            self.live.fetch_sub(1, Ordering::AcqRel);
+            return Err(if raw.is_null() { ENODEV } else { ENOMEM });
+        };
+        let object = object.cast::<T>();
+        // SAFETY: The element is an object of `T`'s cache: the size and alignment of `T`.
+        unsafe { object.as_ptr().write(value) };
+        // INVARIANT: an initialized `T` from `T::pool()`, counted in `live`.
+        Ok(PoolBox { object })
+    }
+}
+
+/// The created pool of a module, destroyed when dropped (C's `mempool_destroy()`), which
+/// frees the reserve to the slab cache.
+pub struct PoolRegistration<T: Pooled> {
+    pool: &'static Mempool<T>,
+}
+
+impl<T: Pooled> Drop for PoolRegistration<T> {
+    fn drop(&mut self) {
+        let live = self.pool.live.load(Ordering::Acquire);
+        if live != 0 {
+            // Destroying it now would free memory that is still in use: keep it.
+            pr_err!("mempool still has {live} objects out, not destroyed\n");
+            return;
+        }
+        let raw = self.pool.raw.swap(ptr::null_mut(), Ordering::AcqRel);
+        if let Some(raw) = NonNull::new(raw) {
+            // SAFETY: No object of the pool is out and it can no longer be reached.
+            unsafe { bindings::mempool_destroy(raw.as_ptr()) };
+            T::cache().release();
+        }
+    }
+}
+
+/// An object taken from its type's mempool, given back to it when dropped.
+///
+/// Giving back (C's `mempool_free()`) first refills the reserve, and only frees the
+/// object to the slab cache when the reserve is full.
+///
+/// # Invariants
+///
+/// `object` is an initialized `T` allocated from `T::pool()` and counted in its `live`.
+pub struct PoolBox<T: Pooled> {
+    object: NonNull<T>,
+}
+
+// SAFETY: A `PoolBox` owns its `T` like a `KBox` does.
+unsafe impl<T: Pooled + Send> Send for PoolBox<T> {}
+// SAFETY: As above.
+unsafe impl<T: Pooled + Sync> Sync for PoolBox<T> {}
+
+impl<T: Pooled> Deref for PoolBox<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: The object is initialized and owned (type invariant).
+        unsafe { self.object.as_ref() }
+    }
+}
+
+impl<T: Pooled> Drop for PoolBox<T> {
+    fn drop(&mut self) {
+        let pool = T::pool();
+        // SAFETY: We own the initialized object (type invariant); it is dropped once and
+        // given back to the pool it came from, which lives while `live` counts it.
+        unsafe {
+            ptr::drop_in_place(self.object.as_ptr());
+            bindings::mempool_free(
+                self.object.as_ptr().cast(),
+                pool.raw.load(Ordering::Acquire),
+            );
+        }
+        pool.live.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+// SAFETY: `into_raw` leaks the box without moving the object; `from_raw` restores it.
+unsafe impl<T: Pooled + super::list::ListItem> super::list::Owner for PoolBox<T> {
+    type Item = T;
+
+    fn into_raw(self) -> *const T {
+        let object = self.object.as_ptr();
+        core::mem::forget(self);
+        object
+    }
+
+    unsafe fn from_raw(ptr: *const T) -> Self {
+        // SAFETY: The caller passes a non-null pointer from `into_raw`, whose object is
+        // still counted in `live`.
+        let object = unsafe { NonNull::new_unchecked(ptr.cast_mut()) };
+        Self { object }
+    }
+}
