@@ -78,6 +78,23 @@ fn demos() -> Vec<(&'static str, Scenario)> {
                 .step("rmmod", "rmmod taskmonitor")
                 .step("gone", "ls /sys/kernel/slab/task_sample"),
         ),
+        (
+            "Stage 4 (task4-mempool): a reserve of samples when the cache fails",
+            start("demo-task4", 4, 50)
+                .step("sleep", "sleep 1")
+                .step(
+                    "failslab",
+                    "F=/sys/kernel/debug/failslab; \
+                     echo 1 > /sys/kernel/slab/task_sample/failslab; \
+                     echo Y > $F/cache-filter; echo N > $F/ignore-gfp-wait; \
+                     echo 0 > $F/verbose; echo -1 > $F/times; echo 100 > $F/probability",
+                )
+                .step("sleep2", "sleep 3")
+                .step("log", "dmesg | grep 'taskmonitor: no memory' | tail -n 3")
+                .step("recover", "echo 0 > $F/probability; sleep 1")
+                .step("rmmod", "rmmod taskmonitor")
+                .step("unload", "dmesg | grep 'taskmonitor: unloading'"),
+        ),
     ]
 }
 
