@@ -113,7 +113,8 @@ impl<T: Pooled> Mempool<T> {
     /// at once, else from the reserve; `ENOMEM` when both are empty.
     ///
     /// It never sleeps (`GFP_NOWAIT`): with a flag that allows reclaim, `mempool_alloc()`
-    /// would wait, as long as it takes, for an object to come back to the reserve.
+    /// would wait, as long as it takes, for an object to come back to the reserve. (It
+    /// adds `__GFP_NOWARN` itself: a failure here is expected.)
     pub fn alloc(&'static self, value: T) -> Result<PoolBox<T>> {
         // Counted first, so that the pool cannot be destroyed during the allocation.
         self.live.fetch_add(1, Ordering::AcqRel);
@@ -121,10 +122,7 @@ impl<T: Pooled> Mempool<T> {
         let object = NonNull::new(raw).and_then(|raw| {
             // SAFETY: `raw` is a live pool: it is destroyed only with `live` at zero.
             NonNull::new(unsafe {
-                bindings::mempool_alloc_noprof(
-                    raw.as_ptr(),
-                    bindings::GFP_NOWAIT | bindings::__GFP_NOWARN,
-                )
+                bindings::mempool_alloc_noprof(raw.as_ptr(), bindings::GFP_NOWAIT)
             })
         });
         let Some(object) = object else {
