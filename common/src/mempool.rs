@@ -7,9 +7,8 @@
 //! its object back. The module creates the pool at load ([`Mempool::create`]) and
 //! destroys it by dropping the returned [`PoolRegistration`], after every object is back.
 
-use super::slab::Cached;
+use super::slab::{Cached, ObjectBox, Source};
 use core::marker::PhantomData;
-use core::ops::Deref;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use kernel::{bindings, prelude::*};
@@ -129,11 +128,9 @@ impl<T: Pooled> Mempool<T> {
             self.live.fetch_sub(1, Ordering::AcqRel);
             return Err(if raw.is_null() { ENODEV } else { ENOMEM });
         };
-        let object = object.cast::<T>();
-        // SAFETY: The element is an object of `T`'s cache: the size and alignment of `T`.
-        unsafe { object.as_ptr().write(value) };
-        // INVARIANT: an initialized `T` from `T::pool()`, counted in `live`.
-        Ok(PoolBox { object })
+        // SAFETY: A fresh element of `T::pool()` (an object of `T`'s cache, so sized and
+        // aligned for `T`), counted in `live`.
+        Ok(unsafe { PoolBox::new(object.cast(), value) })
     }
 }
 
@@ -160,62 +157,22 @@ impl<T: Pooled> Drop for PoolRegistration<T> {
     }
 }
 
-/// An object taken from its type's mempool, given back to it when dropped.
+/// An object of `T`'s mempool.
 ///
-/// Giving back (C's `mempool_free()`) first refills the reserve, and only frees the
+/// Giving it back (C's `mempool_free()`) first refills the reserve, and only frees the
 /// object to the slab cache when the reserve is full.
-///
-/// # Invariants
-///
-/// `object` is an initialized `T` allocated from `T::pool()` and counted in its `live`.
-pub struct PoolBox<T: Pooled> {
-    object: NonNull<T>,
-}
+pub type PoolBox<T> = ObjectBox<T, FromPool>;
 
-// SAFETY: A `PoolBox` owns its `T` like a `KBox` does.
-unsafe impl<T: Pooled + Send> Send for PoolBox<T> {}
-// SAFETY: As above.
-unsafe impl<T: Pooled + Sync> Sync for PoolBox<T> {}
+/// The source of [`PoolBox`]: the type's mempool.
+pub struct FromPool;
 
-impl<T: Pooled> Deref for PoolBox<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: The object is initialized and owned (type invariant).
-        unsafe { self.object.as_ref() }
-    }
-}
-
-impl<T: Pooled> Drop for PoolBox<T> {
-    fn drop(&mut self) {
+// SAFETY: Gives back to `T::pool()`, the only pool `PoolBox`es are allocated from.
+unsafe impl<T: Pooled> Source<T> for FromPool {
+    unsafe fn give_back(object: NonNull<T>) {
         let pool = T::pool();
-        // SAFETY: We own the initialized object (type invariant); it is dropped once and
-        // given back to the pool it came from, which lives while `live` counts it.
-        unsafe {
-            ptr::drop_in_place(self.object.as_ptr());
-            bindings::mempool_free(
-                self.object.as_ptr().cast(),
-                pool.raw.load(Ordering::Acquire),
-            );
-        }
+        // SAFETY: The object comes from `T::pool()` (caller), which lives while `live`
+        // counts the object.
+        unsafe { bindings::mempool_free(object.as_ptr().cast(), pool.raw.load(Ordering::Acquire)) };
         pool.live.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-// SAFETY: `into_raw` leaks the box without moving the object; `from_raw` restores it.
-unsafe impl<T: Pooled + super::list::ListItem> super::list::Owner for PoolBox<T> {
-    type Item = T;
-
-    fn into_raw(self) -> *const T {
-        let object = self.object.as_ptr();
-        core::mem::forget(self);
-        object
-    }
-
-    unsafe fn from_raw(ptr: *const T) -> Self {
-        // SAFETY: The caller passes a non-null pointer from `into_raw`, whose object is
-        // still counted in `live`.
-        let object = unsafe { NonNull::new_unchecked(ptr.cast_mut()) };
-        Self { object }
     }
 }

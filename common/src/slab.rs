@@ -146,11 +146,8 @@ impl<T: Cached> KmemCache<T> {
             self.release();
             return Err(ENOMEM);
         };
-        let object = object.cast::<T>();
-        // SAFETY: The object is fresh memory of the size and alignment of `T`.
-        unsafe { object.as_ptr().write(value) };
-        // INVARIANT: an initialized `T` from `T::cache()`, counted in `live`.
-        Ok(SlabBox { object })
+        // SAFETY: A fresh object of `T::cache()`, counted in `live`.
+        Ok(unsafe { SlabBox::new(object.cast(), value) })
     }
 }
 
@@ -176,22 +173,75 @@ impl<T: Cached> Drop for CacheRegistration<T> {
     }
 }
 
-/// An object allocated from its type's slab cache, freed to it when dropped: `KBox`
-/// for a `kmem_cache`.
+/// Where an [`ObjectBox`] gives its object back: a slab cache ([`FromCache`]) or a mempool
+/// (`FromPool`).
+///
+/// # Safety
+///
+/// `give_back` must return the object to the allocator it came from, for every object
+/// that `ObjectBox::new` was given for this source.
+pub unsafe trait Source<T> {
+    /// Gives the object back; it is already dropped.
+    ///
+    /// # Safety
+    ///
+    /// `object` must come from this source and be given back once.
+    unsafe fn give_back(object: NonNull<T>);
+}
+
+/// An object allocated from a source, dropped and given back to it when the box is
+/// dropped: `KBox` for a `kmem_cache` or a mempool.
 ///
 /// # Invariants
 ///
-/// `object` is an initialized `T` allocated from `T::cache()` and counted in its `live`.
-pub struct SlabBox<T: Cached> {
+/// `object` is an initialized `T` from the source `S`, not given back yet.
+pub struct ObjectBox<T, S: Source<T>> {
     object: NonNull<T>,
+    _source: PhantomData<S>,
 }
 
-// SAFETY: A `SlabBox` owns its `T` like a `KBox` does.
-unsafe impl<T: Cached + Send> Send for SlabBox<T> {}
-// SAFETY: As above.
-unsafe impl<T: Cached + Sync> Sync for SlabBox<T> {}
+/// An object of `T`'s slab cache.
+pub type SlabBox<T> = ObjectBox<T, FromCache>;
 
-impl<T: Cached> Deref for SlabBox<T> {
+/// The source of [`SlabBox`]: the type's slab cache.
+pub struct FromCache;
+
+// SAFETY: Frees to `T::cache()`, the only cache `SlabBox`es are allocated from.
+unsafe impl<T: Cached> Source<T> for FromCache {
+    unsafe fn give_back(object: NonNull<T>) {
+        let cache = T::cache();
+        // SAFETY: The object comes from `T::cache()` (caller), which lives while `live`
+        // counts the object.
+        unsafe {
+            bindings::kmem_cache_free(cache.raw.load(Ordering::Acquire), object.as_ptr().cast())
+        };
+        cache.release();
+    }
+}
+
+impl<T, S: Source<T>> ObjectBox<T, S> {
+    /// Moves `value` into `object` and owns it.
+    ///
+    /// # Safety
+    ///
+    /// `object` must be fresh memory for a `T` from the source `S`.
+    pub(super) unsafe fn new(object: NonNull<T>, value: T) -> Self {
+        // SAFETY: The memory is fresh and sized and aligned for a `T` (caller).
+        unsafe { object.as_ptr().write(value) };
+        // INVARIANT: an initialized `T` from `S`.
+        Self {
+            object,
+            _source: PhantomData,
+        }
+    }
+}
+
+// SAFETY: An `ObjectBox` owns its `T` like a `KBox` does.
+unsafe impl<T: Send, S: Source<T>> Send for ObjectBox<T, S> {}
+// SAFETY: As above.
+unsafe impl<T: Sync, S: Source<T>> Sync for ObjectBox<T, S> {}
+
+impl<T, S: Source<T>> Deref for ObjectBox<T, S> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -200,24 +250,19 @@ impl<T: Cached> Deref for SlabBox<T> {
     }
 }
 
-impl<T: Cached> Drop for SlabBox<T> {
+impl<T, S: Source<T>> Drop for ObjectBox<T, S> {
     fn drop(&mut self) {
-        let cache = T::cache();
-        // SAFETY: We own the initialized object (type invariant); it is dropped once and
-        // given back to the cache it came from, which lives while `live` counts it.
+        // SAFETY: We own the initialized object (type invariant): it is dropped once, then
+        // given back to its source once.
         unsafe {
             ptr::drop_in_place(self.object.as_ptr());
-            bindings::kmem_cache_free(
-                cache.raw.load(Ordering::Acquire),
-                self.object.as_ptr().cast(),
-            );
+            S::give_back(self.object);
         }
-        cache.release();
     }
 }
 
 // SAFETY: `into_raw` leaks the box without moving the object; `from_raw` restores it.
-unsafe impl<T: Cached + super::list::ListItem> super::list::Owner for SlabBox<T> {
+unsafe impl<T: super::list::ListItem, S: Source<T>> super::list::Owner for ObjectBox<T, S> {
     type Item = T;
 
     fn into_raw(self) -> *const T {
@@ -227,10 +272,12 @@ unsafe impl<T: Cached + super::list::ListItem> super::list::Owner for SlabBox<T>
     }
 
     unsafe fn from_raw(ptr: *const T) -> Self {
-        // SAFETY: The caller passes a non-null pointer from `into_raw`, whose object is
-        // still counted in `live`.
+        // SAFETY: The caller passes a non-null pointer from `into_raw`, not given back.
         let object = unsafe { NonNull::new_unchecked(ptr.cast_mut()) };
-        Self { object }
+        Self {
+            object,
+            _source: PhantomData,
+        }
     }
 }
 
