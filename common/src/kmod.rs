@@ -15,6 +15,7 @@ pub mod list;
 pub mod mempool;
 pub mod mutex;
 pub mod params;
+pub mod refcount;
 pub mod shrinker;
 pub mod slab;
 pub mod sysfs;

@@ -236,6 +236,15 @@ impl<T, S: Source<T>> ObjectBox<T, S> {
     }
 }
 
+impl<T, S: Source<T>> ObjectBox<T, S> {
+    /// Gives up the box without dropping or giving back the object.
+    pub(super) fn leak(self) -> NonNull<T> {
+        let object = self.object;
+        core::mem::forget(self);
+        object
+    }
+}
+
 // SAFETY: An `ObjectBox` owns its `T` like a `KBox` does.
 unsafe impl<T: Send, S: Source<T>> Send for ObjectBox<T, S> {}
 // SAFETY: As above.
@@ -266,9 +275,7 @@ unsafe impl<T: super::list::ListItem, S: Source<T>> super::list::Owner for Objec
     type Item = T;
 
     fn into_raw(self) -> *const T {
-        let object = self.object.as_ptr();
-        core::mem::forget(self);
-        object
+        self.leak().as_ptr()
     }
 
     unsafe fn from_raw(ptr: *const T) -> Self {
