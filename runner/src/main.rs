@@ -95,6 +95,13 @@ fn demos() -> Vec<(&'static str, Scenario)> {
                 .step("rmmod", "rmmod taskmonitor")
                 .step("unload", "dmesg | grep 'taskmonitor: unloading'"),
         ),
+        (
+            "Stage 5 (task5-kref): reference-counted samples, printed without the lock",
+            start("demo-task5", 5, 2)
+                .step("sleep", "sleep 2")
+                .step("printed", "dmesg | grep 'sample with'")
+                .step("rmmod", "rmmod taskmonitor"),
+        ),
     ]
 }
 
