@@ -9,6 +9,7 @@
 //! Each stage uses a subset of these, so unused items are expected here.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod debugfs;
 pub mod format;
 pub mod kthread;
 pub mod list;

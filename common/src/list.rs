@@ -254,6 +254,20 @@ impl<P: Owner> List<P> {
         }
     }
 
+    /// The item after `item`, towards the back (C's `list_next_entry()`).
+    ///
+    /// # Safety
+    ///
+    /// `item` must be in this list.
+    pub unsafe fn next_after(&self, item: &P::Item) -> Option<&P::Item> {
+        // SAFETY: `item` is in this list (caller), so its links are ours and its next
+        // item, if any, is an item of this list too, alive while `self` is borrowed.
+        unsafe {
+            let next = (*P::Item::links(item)).get().next;
+            next.as_ref().map(|n| &*P::Item::from_links(n))
+        }
+    }
+
     /// The items, from front to back (C's `list_for_each_entry()`).
     pub fn iter(&self) -> Iter<'_, P> {
         Iter {
@@ -384,6 +398,20 @@ mod tests {
         assert_eq!(l.pop_back().unwrap().value, 2);
         assert_eq!(l.remove_first(|_| true).unwrap().value, 4);
         assert!(l.is_empty());
+    }
+
+    #[test]
+    fn next_after_walks_to_the_back() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let l = list(&[1, 2, 3], &DROPS);
+        let mut walked = Vec::new();
+        let mut cur = l.iter().next();
+        while let Some(item) = cur {
+            walked.push(item.value);
+            // SAFETY: `item` comes from `l`.
+            cur = unsafe { l.next_after(item) };
+        }
+        assert_eq!(walked, [3, 2, 1]);
     }
 
     #[test]

@@ -1,0 +1,329 @@
+//! A debugfs file that lists the items of a [`List`] through seq_file: C's
+//! `debugfs_create_file()` and `debugfs_remove()`, with a `struct file_operations` of
+//! `seq_open`, `seq_read`, `seq_lseek` and `seq_release`, and a `struct seq_operations`
+//! whose `start` takes the list's lock and whose `stop` releases it.
+//!
+//! 6.12 has neither debugfs nor seq_file in Rust. The owner implements [`SeqShow`]: how to
+//! lock the list and how to print one item. The `file_operations` live in a `static`
+//! declared with [`debugfs_fops!`](crate::debugfs_fops), whose `owner` pins the module while
+//! the file is open.
+
+use super::list::{List, Owner};
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use kernel::{
+    bindings,
+    error::from_err_ptr,
+    ffi::{c_char, c_int, c_void},
+    prelude::*,
+};
+
+// The structs contain zero-sized members, which the lint flags; C only sees pointers.
+#[allow(improper_ctypes)]
+extern "C" {
+    // Exported by fs/debugfs/inode.c; 6.12's bindings do not include linux/debugfs.h.
+    fn debugfs_create_file(
+        name: *const c_char,
+        mode: bindings::umode_t,
+        parent: *mut bindings::dentry,
+        data: *mut c_void,
+        fops: *const bindings::file_operations,
+    ) -> *mut bindings::dentry;
+    fn debugfs_remove(dentry: *mut bindings::dentry);
+}
+
+/// The item type of a [`SeqShow`]'s list.
+pub type Item<T> = <<T as SeqShow>::Owner as Owner>::Item;
+
+/// What a seq_file lists: the items of a list, front to back, under a lock held from
+/// `start` to `stop` (so an item is never printed half-changed or after being freed).
+pub trait SeqShow: Send + Sync + 'static {
+    /// The list's owning pointer.
+    type Owner: Owner;
+    /// The lock guard that gives access to the list.
+    type Locked<'a>;
+
+    /// Takes the lock.
+    fn lock(&self) -> Self::Locked<'_>;
+
+    /// The list, behind the lock.
+    fn list<'a>(locked: &'a Self::Locked<'_>) -> &'a List<Self::Owner>;
+
+    /// Prints one item.
+    fn show(&self, item: &Item<Self>, out: &mut SeqFile) -> fmt::Result;
+}
+
+impl<T: SeqShow> SeqShow for kernel::sync::Arc<T> {
+    type Owner = T::Owner;
+    type Locked<'a> = T::Locked<'a>;
+
+    fn lock(&self) -> T::Locked<'_> {
+        (**self).lock()
+    }
+
+    fn list<'a>(locked: &'a T::Locked<'_>) -> &'a List<T::Owner> {
+        T::list(locked)
+    }
+
+    fn show(&self, item: &Item<T>, out: &mut SeqFile) -> fmt::Result {
+        (**self).show(item, out)
+    }
+}
+
+/// Where [`SeqShow::show`] prints: the seq_file's buffer (C's `seq_puts()`/`seq_write()`).
+pub struct SeqFile(NonNull<bindings::seq_file>);
+
+impl fmt::Write for SeqFile {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // SAFETY: The seq_file is valid during `show`. On overflow `seq_write` marks the
+        // buffer full and seq_file retries the item with a larger buffer.
+        match unsafe { bindings::seq_write(self.0.as_ptr(), s.as_ptr().cast(), s.len()) } {
+            0 => Ok(()),
+            _ => Err(fmt::Error),
+        }
+    }
+}
+
+/// The `file_operations` of a debugfs file showing a `T`, in a `static`.
+#[repr(transparent)]
+pub struct Fops<T>(bindings::file_operations, PhantomData<T>);
+
+// SAFETY: The operations table is never changed after it is built.
+unsafe impl<T> Sync for Fops<T> {}
+
+impl<T: SeqShow> Fops<T> {
+    /// The operations of a read-only seq_file, owned by `module` (`THIS_MODULE`).
+    pub const fn new(module: *mut bindings::module) -> Self {
+        // SAFETY: All-zero is a valid `file_operations`: null pointers and `None`s.
+        let mut fops: bindings::file_operations =
+            unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
+        fops.owner = module;
+        fops.open = Some(open::<T>);
+        fops.read = Some(bindings::seq_read);
+        fops.llseek = Some(bindings::seq_lseek);
+        fops.release = Some(release::<T>);
+        Self(fops, PhantomData)
+    }
+}
+
+/// Declares the `file_operations` of a debugfs file showing a `T`: `static NAME:
+/// Fops<T>`, owned by this module.
+#[macro_export]
+macro_rules! debugfs_fops {
+    ($static:ident: $type:ty) => {
+        static $static: $crate::common::debugfs::Fops<$type> = {
+            // `module!` defines it too, but inside modules of its own.
+            #[allow(improper_ctypes)]
+            extern "C" {
+                static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;
+            }
+            $crate::common::debugfs::Fops::new(
+                ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
+            )
+        };
+    };
+}
+
+/// A file `/sys/kernel/debug/NAME`, removed when dropped.
+///
+/// # Invariants
+///
+/// `dentry` is the debugfs file created with `data` as its private data and `Fops<T>` as
+/// its operations; `data` stays at its address (boxed) until `drop` has removed the file.
+pub struct DebugfsFile<T: SeqShow> {
+    dentry: NonNull<bindings::dentry>,
+    data: KBox<T>,
+}
+
+// SAFETY: The file may be removed from any thread; readers only need `&T`.
+unsafe impl<T: SeqShow> Send for DebugfsFile<T> {}
+// SAFETY: `&DebugfsFile` only gives `&T`, and `T: Sync`.
+unsafe impl<T: SeqShow> Sync for DebugfsFile<T> {}
+
+impl<T: SeqShow> DebugfsFile<T> {
+    /// Creates `/sys/kernel/debug/NAME`, readable by root, listing `data`.
+    pub fn new(name: &'static CStr, fops: &'static Fops<T>, data: T) -> Result<Self> {
+        let data = KBox::new(data, GFP_KERNEL)?;
+        // SAFETY: `name` is a C string; `data` is boxed and outlives the file (it is
+        // dropped after `debugfs_remove`); `fops` is static.
+        let dentry = unsafe {
+            debugfs_create_file(
+                name.as_char_ptr(),
+                0o400,
+                ptr::null_mut(),
+                (&*data as *const T).cast_mut().cast(),
+                &fops.0,
+            )
+        };
+        let dentry = from_err_ptr(dentry)?;
+        let dentry = NonNull::new(dentry).ok_or(ENODEV)?;
+        // INVARIANT: the file exists, with `data` as its private data.
+        Ok(Self { dentry, data })
+    }
+
+    /// The data the file lists.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: SeqShow> Drop for DebugfsFile<T> {
+    fn drop(&mut self) {
+        // SAFETY: The file is ours (type invariant). `debugfs_remove` waits for running
+        // operations and cuts off later ones but `release`, which does not use `data`.
+        unsafe { debugfs_remove(self.dentry.as_ptr()) };
+    }
+}
+
+/// What one open file keeps: the data, and the lock from `start` to `stop`.
+struct State<T: SeqShow> {
+    data: &'static T,
+    locked: Option<T::Locked<'static>>,
+}
+
+/// The seq_file's state.
+///
+/// # Safety
+///
+/// `m` must be a seq_file opened by `open::<T>`.
+unsafe fn state<'a, T: SeqShow>(m: *mut bindings::seq_file) -> &'a mut State<T> {
+    // SAFETY: `open::<T>` stored a `State<T>` in `private`; seq_file serializes the
+    // operations of one open file (under `m->lock`).
+    unsafe { &mut *(*m).private.cast::<State<T>>() }
+}
+
+/// The list of a locked state.
+fn locked_list<T: SeqShow>(state: &State<T>) -> &List<T::Owner> {
+    // `start` took the lock before any other operation needs the list.
+    T::list(
+        state
+            .locked
+            .as_ref()
+            .expect("seq_file: list used outside start..stop"),
+    )
+}
+
+/// `start` of every `Fops<T>`: locks, and finds the item at `*pos`.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn start<T: SeqShow>(m: *mut bindings::seq_file, pos: *mut i64) -> *mut c_void {
+    // SAFETY: seq_file calls us on a file opened by `open::<T>`, with a valid `pos`.
+    let (state, pos) = unsafe { (state::<T>(m), *pos) };
+    // Locked even when nothing is left to show: `stop` is always called and unlocks.
+    state.locked = Some(state.data.lock());
+    let list = locked_list(state);
+    let item = usize::try_from(pos)
+        .ok()
+        .and_then(|pos| list.iter().nth(pos));
+    item.map_or(ptr::null_mut(), |item| {
+        (item as *const Item<T>).cast_mut().cast()
+    })
+}
+
+/// `next`: the item after `v`.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn next<T: SeqShow>(
+    m: *mut bindings::seq_file,
+    v: *mut c_void,
+    pos: *mut i64,
+) -> *mut c_void {
+    // SAFETY: As in `start`; `v` is the item that `start` or `next` returned, still in the
+    // list since the lock has been held since.
+    unsafe {
+        *pos += 1;
+        let list = locked_list(state::<T>(m));
+        let next = list.next_after(&*v.cast::<Item<T>>());
+        next.map_or(ptr::null_mut(), |item| {
+            (item as *const Item<T>).cast_mut().cast()
+        })
+    }
+}
+
+/// `stop`: unlocks.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn stop<T: SeqShow>(m: *mut bindings::seq_file, _v: *mut c_void) {
+    // SAFETY: seq_file calls us on a file opened by `open::<T>`. Dropping the guard
+    // releases the lock taken by `start`.
+    unsafe { state::<T>(m) }.locked = None;
+}
+
+/// `show`: prints the item `v`.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn show<T: SeqShow>(m: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+    // SAFETY: As in `next`: `v` is an item of the locked list.
+    let (state, item) = unsafe { (state::<T>(m), &*v.cast::<Item<T>>()) };
+    let mut out = SeqFile(NonNull::new(m).expect("seq_file"));
+    // An overflow is not an error: seq_file retries the item with a larger buffer.
+    let _ = state.data.show(item, &mut out);
+    0
+}
+
+/// The `seq_operations` of every `Fops<T>`.
+struct SeqOps<T>(PhantomData<T>);
+
+impl<T: SeqShow> SeqOps<T> {
+    const OPS: bindings::seq_operations = bindings::seq_operations {
+        start: Some(start::<T>),
+        next: Some(next::<T>),
+        stop: Some(stop::<T>),
+        show: Some(show::<T>),
+    };
+}
+
+/// `open` of every `Fops<T>`: a seq_file with a `State<T>` as private data.
+///
+/// # Safety
+///
+/// Called by the VFS (through debugfs) on a file created by `DebugfsFile::<T>::new`.
+unsafe extern "C" fn open<T: SeqShow>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: debugfs gives the file's private data, our `T`, in `i_private`; it lives
+    // while the file exists, and operations on a removed file are cut off.
+    let data = unsafe { &*(*inode).i_private.cast::<T>() };
+    let state = match KBox::new(State::<T> { data, locked: None }, GFP_KERNEL) {
+        Ok(state) => state,
+        Err(_) => return -(bindings::ENOMEM as c_int),
+    };
+    // SAFETY: `file` is being opened; `OPS` is a promoted constant, so static.
+    let ret = unsafe { bindings::seq_open(file, &SeqOps::<T>::OPS) };
+    if ret != 0 {
+        return ret;
+    }
+    // SAFETY: `seq_open` stored its seq_file in `private_data`.
+    unsafe {
+        (*(*file).private_data.cast::<bindings::seq_file>()).private = KBox::into_raw(state).cast()
+    };
+    0
+}
+
+/// `release` of every `Fops<T>`.
+///
+/// # Safety
+///
+/// Called by the VFS on a file opened by `open::<T>`.
+unsafe extern "C" fn release<T: SeqShow>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `open::<T>` stored a boxed `State<T>`; this is the last use of the file.
+    // No `start` is running, so the state holds no lock.
+    unsafe {
+        let m = (*file).private_data.cast::<bindings::seq_file>();
+        drop(KBox::from_raw((*m).private.cast::<State<T>>()));
+        bindings::seq_release(inode, file)
+    }
+}
