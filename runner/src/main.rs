@@ -102,6 +102,19 @@ fn demos() -> Vec<(&'static str, Scenario)> {
                 .step("printed", "dmesg | grep 'sample with'")
                 .step("rmmod", "rmmod taskmonitor"),
         ),
+        (
+            "Stage 6 (task6-debugfs): the whole history in /sys/kernel/debug/taskmonitor",
+            start("demo-task6", 6, 500)
+                .step("sleep", "sleep 2")
+                .step("lines", "wc -l < /sys/kernel/debug/taskmonitor")
+                .step("bytes", "wc -c < /sys/kernel/debug/taskmonitor")
+                .step(
+                    "oldest",
+                    "dd if=/sys/kernel/debug/taskmonitor bs=7 2>/dev/null | tail -n 2",
+                )
+                .step("sysfs", "wc -c < /sys/kernel/taskmonitor")
+                .step("rmmod", "rmmod taskmonitor"),
+        ),
     ]
 }
 

@@ -61,13 +61,15 @@ fn reads_during_sampling_and_shrinking_give_whole_lines() {
         .stage(6)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=500")
+        // A history of several pages, still growing while the shrinker eats its end.
+        .step("sleep", "sleep 1")
         .step(
             "shrinker",
             "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S",
         )
         .step(
             "shrink",
-            "(for i in $(seq 1 100); do echo '0 0 7' > $S/scan; usleep 10000; done) & \
+            "(for i in $(seq 1 100); do echo '0 0 3' > $S/scan; usleep 10000; done) & \
              echo started",
         )
         .step(
@@ -91,7 +93,7 @@ fn reads_during_sampling_and_shrinking_give_whole_lines() {
     // Every line of every read is a whole sample line (the order between reads may
     // repeat or skip samples, since the history changes between pages).
     let all = parse_history(run.output("check")).unwrap();
-    assert!(all.len() > 1000, "{} lines read", all.len());
+    assert!(all.len() > 30 * 100, "{} lines in 60 reads", all.len());
 }
 
 #[test]
