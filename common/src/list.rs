@@ -264,7 +264,9 @@ impl<P: Owner> List<P> {
         // item, if any, is an item of this list too, alive while `self` is borrowed.
         unsafe {
             let next = (*P::Item::links(item)).get().next;
-            next.as_ref().map(|n| &*P::Item::from_links(n))
+            // The raw pointer, not a reference to the links: going back from a
+            // reference to a field to its whole item is not allowed.
+            (!next.is_null()).then(|| &*P::Item::from_links(next))
         }
     }
 
