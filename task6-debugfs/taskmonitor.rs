@@ -68,8 +68,8 @@ crate::kmem_cache!(SAMPLES: Sample, "task_sample");
 // The pool samples are taken from, on top of the cache.
 crate::mempool!(POOL: Sample);
 
-/// Samples kept in reserve: a minute of sampling at the default 1 Hz, or a slab page
-/// (73 samples of 56 bytes) less a few.
+/// Samples kept in reserve: a minute of sampling at the default 1 Hz, or one slab page
+/// (64 samples of 64 bytes, now that a sample has a reference count).
 const MIN_SAMPLES: u16 = 64;
 // ANCHOR_END: pool
 // ANCHOR_END: sample

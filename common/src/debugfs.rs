@@ -17,6 +17,7 @@ use kernel::{
     error::from_err_ptr,
     ffi::{c_char, c_int, c_void},
     prelude::*,
+    uaccess::{UserPtr, UserSlice},
 };
 
 // The structs contain zero-sized members, which the lint flags; C only sees pointers.
@@ -85,9 +86,24 @@ impl fmt::Write for SeqFile {
     }
 }
 
-/// The `file_operations` of a debugfs file showing a `T`, in a `static`.
-#[repr(transparent)]
-pub struct Fops<T>(bindings::file_operations, PhantomData<T>);
+/// A debugfs file that also takes commands (C's `write` handler).
+pub trait SeqWrite: SeqShow {
+    /// Carries out one `write()`: the bytes written, at most [`MAX_WRITE`].
+    fn write(&self, input: &[u8]) -> Result;
+}
+
+impl<T: SeqWrite> SeqWrite for kernel::sync::Arc<T> {
+    fn write(&self, input: &[u8]) -> Result {
+        (**self).write(input)
+    }
+}
+
+/// The longest `write()` accepted; a longer one fails with `EINVAL` and is not read.
+pub const MAX_WRITE: usize = 64;
+
+/// The `file_operations` of a debugfs file showing a `T`, in a `static`, and the file's
+/// mode.
+pub struct Fops<T>(bindings::file_operations, u16, PhantomData<T>);
 
 // SAFETY: The operations table is never changed after it is built.
 unsafe impl<T> Sync for Fops<T> {}
@@ -103,22 +119,38 @@ impl<T: SeqShow> Fops<T> {
         fops.read = Some(bindings::seq_read);
         fops.llseek = Some(bindings::seq_lseek);
         fops.release = Some(release::<T>);
-        Self(fops, PhantomData)
+        Self(fops, 0o400, PhantomData)
+    }
+}
+
+impl<T: SeqWrite> Fops<T> {
+    /// The operations of a seq_file that also takes writes, owned by `module`.
+    pub const fn new_writable(module: *mut bindings::module) -> Self {
+        let Self(mut fops, _, _) = Self::new(module);
+        fops.write = Some(write::<T>);
+        Self(fops, 0o600, PhantomData)
     }
 }
 
 /// Declares the `file_operations` of a debugfs file showing a `T`: `static NAME:
-/// Fops<T>`, owned by this module.
+/// Fops<T>`, owned by this module; `debugfs_fops!(NAME: T, writable)` for a file that
+/// also takes writes (`T: SeqWrite`).
 #[macro_export]
 macro_rules! debugfs_fops {
     ($static:ident: $type:ty) => {
+        $crate::debugfs_fops!($static: $type, new);
+    };
+    ($static:ident: $type:ty, writable) => {
+        $crate::debugfs_fops!($static: $type, new_writable);
+    };
+    ($static:ident: $type:ty, $new:ident) => {
         static $static: $crate::common::debugfs::Fops<$type> = {
             // `module!` defines it too, but inside modules of its own.
             #[allow(improper_ctypes)]
             extern "C" {
                 static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;
             }
-            $crate::common::debugfs::Fops::new(
+            $crate::common::debugfs::Fops::$new(
                 ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
             )
         };
@@ -142,7 +174,8 @@ unsafe impl<T: SeqShow> Send for DebugfsFile<T> {}
 unsafe impl<T: SeqShow> Sync for DebugfsFile<T> {}
 
 impl<T: SeqShow> DebugfsFile<T> {
-    /// Creates `/sys/kernel/debug/NAME`, readable by root, listing `data`.
+    /// Creates `/sys/kernel/debug/NAME`, listing `data`: readable by root, and writable
+    /// by root if `fops` take writes.
     pub fn new(name: &'static CStr, fops: &'static Fops<T>, data: T) -> Result<Self> {
         let data = KBox::new(data, GFP_KERNEL)?;
         // SAFETY: `name` is a C string; `data` is boxed and outlives the file (it is
@@ -150,7 +183,7 @@ impl<T: SeqShow> DebugfsFile<T> {
         let dentry = unsafe {
             debugfs_create_file(
                 name.as_char_ptr(),
-                0o400,
+                fops.1,
                 ptr::null_mut(),
                 (&*data as *const T).cast_mut().cast(),
                 &fops.0,
@@ -308,6 +341,42 @@ unsafe extern "C" fn open<T: SeqShow>(
         (*(*file).private_data.cast::<bindings::seq_file>()).private = KBox::into_raw(state).cast()
     };
     0
+}
+
+/// `write` of a writable `Fops<T>`: copies at most [`MAX_WRITE`] bytes from user space
+/// and hands them to [`SeqWrite::write`].
+///
+/// # Safety
+///
+/// Called by the VFS on a file opened by `open::<T>`, with a user buffer of `count` bytes.
+unsafe extern "C" fn write<T: SeqWrite>(
+    file: *mut bindings::file,
+    buf: *const c_char,
+    count: usize,
+    _pos: *mut i64,
+) -> isize {
+    let mut bytes = [0u8; MAX_WRITE];
+    let Some(input) = bytes.get_mut(..count) else {
+        // Refused before anything is copied: user space cannot make us read more.
+        return -(bindings::EINVAL as isize);
+    };
+    if let Err(e) = UserSlice::new(buf as UserPtr, count)
+        .reader()
+        .read_slice(input)
+    {
+        return e.to_errno() as isize;
+    }
+    // SAFETY: `open::<T>` stored a `State<T>` in the seq_file. A write may run while a read
+    // of the same file uses `locked`, so it only copies `data`, which is never changed
+    // after `open`, without making a reference to the whole state.
+    let data = unsafe {
+        let m = (*file).private_data.cast::<bindings::seq_file>();
+        ptr::addr_of!((*(*m).private.cast::<State<T>>()).data).read()
+    };
+    match data.write(input) {
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
 }
 
 /// `release` of every `Fops<T>`.

@@ -9,8 +9,10 @@
 //! Each stage uses a subset of these, so unused items are expected here.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod command;
 pub mod debugfs;
 pub mod format;
+pub mod kbox;
 pub mod kthread;
 pub mod list;
 pub mod mempool;

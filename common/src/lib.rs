@@ -8,6 +8,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod command;
 pub mod format;
 pub mod list;
 
