@@ -202,10 +202,12 @@ impl Scenario {
         s.push_str(
             r#"stty -F /dev/ttyS1 raw -echo
 exec 3>/dev/ttyS1
+# The step's name and command are kept aside: a command may change "$1" with `set --`.
 step() {
-  printf '@@@ BEGIN %s\n' "$1" >&3
-  eval "$2" </dev/null >&3 2>&1
-  printf '\n@@@ END %s %d\n' "$1" "$?" >&3
+  step_name=$1 step_command=$2
+  printf '@@@ BEGIN %s\n' "$step_name" >&3
+  eval "$step_command" </dev/null >&3 2>&1
+  printf '\n@@@ END %s %d\n' "$step_name" "$?" >&3
 }
 cd /lib/modules
 "#,
@@ -280,6 +282,13 @@ cd /lib/modules
             let qemu_err = read_lossy(&dir.path().join("qemu.err"));
             reasons.push(format!(
                 "the VM stopped before the end of the scenario {qemu_err}"
+            ));
+        } else if steps.len() != self.steps.len() + EPILOGUE.len() {
+            let last = steps.last().map_or("none", |s| s.name.as_str());
+            reasons.push(format!(
+                "{} of {} steps reported (the last: {last}): a step broke the markers",
+                steps.len(),
+                self.steps.len() + EPILOGUE.len()
             ));
         }
         for line in health::splats(&console) {

@@ -1,0 +1,183 @@
+//! Stage 7 (task7-multi) in the VM: processes added and removed by writing to
+//! `/sys/kernel/debug/taskmonitor`, every bad input refused with its errno and no change,
+//! many processes, processes that exit, and everything at once.
+
+#[macro_use]
+mod support;
+
+use runner::output::parse_history;
+use runner::{Run, Scenario};
+use std::collections::BTreeSet;
+
+/// `try INPUT LABEL`: writes INPUT (printf escapes allowed) in a single `write()`, and
+/// prints the result: `accepted`, or the error. (printf alone would flush at each
+/// newline, splitting `1\n\n` into two commands.)
+const TRY: &str = r#"try() {
+  if out=$(printf "$1" | dd of=/sys/kernel/debug/taskmonitor bs=4096 2>&1); then
+    echo "$2: accepted"
+  else
+    echo "$2: $(echo "$out" | head -n 1 | sed 's/.*: //')"
+  fi
+}"#;
+
+/// The PIDs the history has samples of.
+fn sampled_pids(run: &Run, step: &str) -> BTreeSet<i32> {
+    parse_history(run.output(step))
+        .unwrap()
+        .iter()
+        .map(|s| s.pid)
+        .collect()
+}
+
+#[test]
+fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
+    let run = Scenario::new("task7-commands")
+        .stage(7)
+        .step("burn", "A=$(burn); B=$(burn); echo started two processes")
+        .step("insmod", "insmod taskmonitor.ko target=$A frequency=10")
+        .step("helper", TRY)
+        .step(
+            "table",
+            "try '' 'nothing (no write call at all)'; try '\\n' 'newline only'; try 'abc\\n' 'not a number'; \
+             try '-\\n' 'lone minus'; try '+\\n' 'lone plus'; try '+12\\n' 'plus sign'; \
+             try '12abc\\n' 'trailing garbage'; try ' 12\\n' 'leading space'; \
+             try '12 \\n' 'trailing space'; try '1\\n\\n' 'two newlines'; \
+             try '99999999999\\n' 'overflow'; try '-2147483648\\n' 'negative overflow'; \
+             try '0\\n' 'zero'; try '-0\\n' 'negative zero'; \
+             try '4000000\\n' 'no such process'; try \"$A\\n\" 'already monitored'; \
+             try \"-$B\\n\" 'not monitored'; \
+             try \"$(head -c 100 /dev/zero | tr '\\0' 1)\" 'oversized write'",
+        )
+        .step(
+            "log1",
+            "dmesg | grep -c -e 'monitoring pid' -e 'stopped monitoring'",
+        )
+        .step(
+            "add",
+            "try \"$B\\n\" 'add B'; try \"$B\" 'add B again, no newline'",
+        )
+        .step(
+            "remove",
+            "try \"-$A\\n\" 'remove A'; try \"-$A\\n\" 'remove A again'",
+        )
+        .step("sleep", "sleep 1")
+        .step("history", "cat /sys/kernel/debug/taskmonitor")
+        .step("pids", "echo A=$A B=$B")
+        .step("rmmod", "rmmod taskmonitor")
+        .step(
+            "log",
+            "dmesg | grep -o 'taskmonitor: .*' | grep -v -e sizeof -e taints",
+        )
+        .run()
+        .unwrap();
+    snapshot!(
+        "bad_commands_are_refused_and_change_nothing",
+        &run,
+        &["history", "pids"]
+    );
+
+    // Each refused command left the set of monitored processes as it was: only the
+    // first process was added before the table, and nothing since.
+    assert_eq!(run.output("log1").trim(), "1");
+    let pids: Vec<i32> = run
+        .output("pids")
+        .split_whitespace()
+        .map(|w| w[2..].parse().unwrap())
+        .collect();
+    let (a, b) = (pids[0], pids[1]);
+    let sampled = sampled_pids(&run, "history");
+    assert!(sampled.contains(&a) && sampled.contains(&b), "{sampled:?}");
+    assert_eq!(sampled.len(), 2);
+}
+
+#[test]
+fn many_processes_come_and_go() {
+    let run = Scenario::new("task7-many")
+        .stage(7)
+        .timeout(std::time::Duration::from_secs(300))
+        .step("insmod", "insmod taskmonitor.ko frequency=5")
+        .step(
+            "spawn",
+            "P=''; for i in $(seq 1 120); do sleep 1000 & P=\"$P $!\"; done; echo spawned",
+        )
+        .step(
+            "add",
+            "n=0; for p in $P; do echo $p > /sys/kernel/debug/taskmonitor && n=$((n+1)); done; \
+             echo added $n",
+        )
+        .step("sleep", "sleep 1")
+        .step(
+            "sampled",
+            "cut -d' ' -f2 /sys/kernel/debug/taskmonitor | sort -u | wc -l",
+        )
+        .step(
+            "exit",
+            "for p in $(echo $P | cut -d' ' -f1-20); do kill $p; wait $p; done; \
+             sleep 1; echo killed 20",
+        )
+        .step(
+            "exited",
+            "dmesg | grep -c 'has exited, no longer monitored'",
+        )
+        .step(
+            "remove",
+            "n=0; for p in $(echo $P | cut -d' ' -f21-100); do \
+             echo -$p > /sys/kernel/debug/taskmonitor && n=$((n+1)); done; echo removed $n",
+        )
+        .step("stopped", "dmesg | grep -c 'stopped monitoring'")
+        // 20 still monitored: unloading must free them.
+        .step("rmmod", "rmmod taskmonitor")
+        .step("cleanup", "kill $P 2>/dev/null; echo cleaned")
+        .run()
+        .unwrap();
+    // The shell's "Terminated" notices come and go: the counts below are what matters.
+    snapshot!("many_processes_come_and_go", &run, &["exit"]);
+    assert_eq!(run.output("add").trim(), "added 120");
+    assert_eq!(run.output("sampled").trim(), "120");
+    assert_eq!(run.output("exited").trim(), "20");
+    assert_eq!(run.output("remove").trim(), "removed 80");
+    assert_eq!(run.output("stopped").trim(), "80");
+}
+
+#[test]
+fn writers_readers_sampling_and_shrinking_at_once() {
+    let run = Scenario::new("task7-concurrent")
+        .stage(7)
+        .step("insmod", "insmod taskmonitor.ko frequency=200")
+        .step(
+            "spawn",
+            "P=''; for i in $(seq 1 10); do sleep 1000 & P=\"$P $!\"; done; echo spawned",
+        )
+        .step("shrinker", "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S")
+        .step(
+            "load",
+            "F=/sys/kernel/debug/taskmonitor
+             (for i in $(seq 1 15); do for p in $P; do echo $p > $F; done;
+                printf 'junk' > $F; for p in $P; do echo -$p > $F; done; done) 2>/dev/null &
+             W1=$!
+             (for i in $(seq 1 15); do for p in $P; do echo $p > $F; echo -$p > $F; done;
+                echo -0 > $F; done) 2>/dev/null &
+             W2=$!
+             (for i in $(seq 1 150); do echo '0 0 5' > $S/scan; usleep 10000; done) &
+             W3=$!
+             for i in $(seq 1 20); do cat $F >> /tmp/reads; dd if=$F bs=29 2>/dev/null >> /tmp/reads;
+               cat /sys/kernel/taskmonitor >> /tmp/reads; done
+             # Not a bare `wait`: the sleeping targets are children of this shell too.
+             wait $W1 $W2 $W3; echo done",
+        )
+        .step("reads", "cat /tmp/reads")
+        .step("add-some", "for p in $P; do echo $p > $F; done; sleep 1; echo added")
+        // Monitors left: unloading frees them.
+        .step("rmmod", "rmmod taskmonitor")
+        .step("cleanup", "kill $P; echo cleaned")
+        .run()
+        .unwrap();
+    snapshot!(
+        "writers_readers_sampling_and_shrinking_at_once",
+        &run,
+        &["reads"]
+    );
+    // Every line read is whole and well formed, whatever happened meanwhile.
+    let lines = parse_history(run.output("reads")).unwrap();
+    assert!(!lines.is_empty());
+}
