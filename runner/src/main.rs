@@ -115,6 +115,27 @@ fn demos() -> Vec<(&'static str, Scenario)> {
                 .step("sysfs", "wc -c < /sys/kernel/taskmonitor")
                 .step("rmmod", "rmmod taskmonitor"),
         ),
+        (
+            "Stage 7 (task7-multi): several processes, added and removed through debugfs",
+            Scenario::new("demo-task7")
+                .stage(7)
+                .step("insmod", "insmod taskmonitor.ko frequency=2")
+                .step(
+                    "burn",
+                    "A=$(burn); B=$(burn); C=$(burn); echo pids $A $B $C",
+                )
+                .step(
+                    "add",
+                    "for p in $A $B $C; do echo $p > /sys/kernel/debug/taskmonitor; done",
+                )
+                .step("sleep", "sleep 2")
+                .step("remove", "echo -$B > /sys/kernel/debug/taskmonitor")
+                .step("bad", "echo 12abc > /sys/kernel/debug/taskmonitor")
+                .step("exit", "kill $C; sleep 1")
+                .step("history", "cat /sys/kernel/debug/taskmonitor")
+                .step("rmmod", "rmmod taskmonitor")
+                .step("log", "dmesg | grep -o 'taskmonitor: .*monitor.*'"),
+        ),
     ]
 }
 
