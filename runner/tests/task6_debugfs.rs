@@ -17,7 +17,8 @@ fn the_whole_history_reads_the_same_with_any_buffer_size() {
         .stage(6)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=1000")
-        .step("sleep", "sleep 3")
+        // Thousands of samples.
+        .step("sleep", "sleep 6")
         // The target's exit stops sampling: the history no longer changes.
         .step("kill", "kill $PID; sleep 1")
         .step(
@@ -50,6 +51,7 @@ fn the_whole_history_reads_the_same_with_any_buffer_size() {
     check_newest_first(&samples).unwrap();
     assert!(samples.iter().all(|s| s.pid == pid));
     // Well over a page, and complete.
+    assert!(samples.len() >= 1000, "{} samples", samples.len());
     assert!(bytes > 16 * 4096, "{bytes} bytes");
     assert_eq!(samples.len(), count);
     assert_eq!(run.output("small-reads"), "identical\n");
