@@ -36,7 +36,14 @@ fn a_new_sample_has_two_references_when_printed() {
     assert!(counts.len() >= 10, "{} samples printed", counts.len());
     // The list's reference and the thread's: nothing else took one.
     assert!(counts.iter().all(|&c| c == 2), "{counts:?}");
-    assert_eq!(freed_at_unload(&run), counts.len());
+    // Every sample printed was in the history; the unload message is printed before the
+    // thread stops, so the thread may save and print one more after it.
+    let freed = freed_at_unload(&run);
+    assert!(
+        freed == counts.len() || freed + 1 == counts.len(),
+        "{freed} freed, {} printed",
+        counts.len()
+    );
 }
 
 #[test]
