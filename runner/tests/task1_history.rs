@@ -213,3 +213,46 @@ fn bad_parameters_are_refused_and_change_nothing() {
         (0, 0, 0)
     );
 }
+
+#[test]
+fn a_reused_pid_is_not_monitored() {
+    let run = Scenario::new("task1-reuse")
+        .stage(1)
+        // A small PID space, and a target above the 300 reserved PIDs, where numbers are
+        // handed out again after wrapping.
+        .step(
+            "pid-max",
+            "echo 400 > /proc/sys/kernel/pid_max; \
+             while [ $(sh -c 'echo $$') -lt 320 ]; do :; done; echo ok",
+        )
+        .step("burn", BURN)
+        .step("insmod", "insmod taskmonitor.ko target=$PID frequency=20")
+        .step("sleep", "sleep 1")
+        .step(
+            "kill",
+            "kill $PID; sleep 1; cat /sys/kernel/taskmonitor > /tmp/before",
+        )
+        .step(
+            "reuse",
+            "while :; do sleep 100 & N=$!; [ $N -eq $PID ] && break; kill $N; wait $N; \
+             done 2>/dev/null; echo pid reused by $(cat /proc/$PID/comm)",
+        )
+        .step(
+            "after",
+            "sleep 1; cmp /sys/kernel/taskmonitor /tmp/before && echo history unchanged",
+        )
+        .step("rmmod", "rmmod taskmonitor; kill $PID")
+        .step("log", "dmesg | grep -o 'taskmonitor: .*' | grep -v taints")
+        .run()
+        .unwrap();
+    snapshot!("a_reused_pid_is_not_monitored", &run, &[]);
+
+    // The number now belongs to another process, which the module does not sample.
+    assert_eq!(run.output("reuse"), "pid reused by sleep\n");
+    assert_eq!(run.output("after"), "history unchanged\n");
+    let pid = burn_pid(&run);
+    assert!(
+        history(&run, "kill", pid).is_empty(),
+        "kill step prints nothing"
+    );
+}
