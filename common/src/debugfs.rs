@@ -194,11 +194,6 @@ impl<T: SeqShow> DebugfsFile<T> {
         // INVARIANT: the file exists, with `data` as its private data.
         Ok(Self { dentry, data })
     }
-
-    /// The data the file lists.
-    pub fn data(&self) -> &T {
-        &self.data
-    }
 }
 
 impl<T: SeqShow> Drop for DebugfsFile<T> {

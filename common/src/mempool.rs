@@ -7,22 +7,21 @@
 //! its object back. The module creates the pool at load ([`Mempool::create`]) and
 //! destroys it by dropping the returned [`PoolRegistration`], after every object is back.
 
-use super::slab::{Cached, ObjectBox, Source};
+use super::slab::{Cached, ObjectBox, Source, StaticObject};
 use core::marker::PhantomData;
-use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::ptr::NonNull;
+
 use kernel::{bindings, prelude::*};
 
 /// A pool of `T` objects taken from `T`'s slab cache, in a `static`.
 ///
 /// # Invariants
 ///
-/// `raw` is null, or a mempool whose elements are objects of `T::cache()`, on which it
-/// holds a user reference. `live` counts the objects allocated from it and not yet given
-/// back; it is not destroyed while `live` is not zero.
+/// `pool` holds, if any, a mempool whose elements are objects of `T::cache()`, on which
+/// it holds a reference. Each object taken from it and not yet given back holds a
+/// reference on the pool.
 pub struct Mempool<T> {
-    raw: AtomicPtr<bindings::mempool_t>,
-    live: AtomicUsize,
+    pool: StaticObject<bindings::mempool_t>,
     _objects: PhantomData<fn() -> T>,
 }
 
@@ -58,8 +57,7 @@ impl<T> Mempool<T> {
     /// A pool that is not created yet.
     pub const fn new() -> Self {
         Self {
-            raw: AtomicPtr::new(ptr::null_mut()),
-            live: AtomicUsize::new(0),
+            pool: StaticObject::new(),
             _objects: PhantomData,
         }
     }
@@ -70,8 +68,8 @@ impl<T: Pooled> Mempool<T> {
     /// cache (C's `mempool_create_slab_pool(min_nr, cache)`). `ENODEV` if the cache does
     /// not exist, `EBUSY` if the pool does.
     pub fn create(&'static self, min_nr: u16) -> Result<PoolRegistration<T>> {
-        let cache = T::cache();
-        // The pool keeps the cache alive (a user reference) until it is destroyed.
+        let cache = &T::cache().cache;
+        // The pool keeps the cache alive (a reference) until it is destroyed.
         let raw_cache = cache.acquire().ok_or(ENODEV)?;
         // SAFETY: `mempool_alloc_slab`/`mempool_free_slab` take the cache as pool data,
         // which stays alive thanks to the reference taken above.
@@ -89,16 +87,7 @@ impl<T: Pooled> Mempool<T> {
             cache.release();
             return Err(ENOMEM);
         };
-        if self
-            .raw
-            .compare_exchange(
-                ptr::null_mut(),
-                raw.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
+        if !self.pool.install(raw) {
             // SAFETY: `raw` was just created and nothing else knows it.
             unsafe { bindings::mempool_destroy(raw.as_ptr()) };
             cache.release();
@@ -115,21 +104,17 @@ impl<T: Pooled> Mempool<T> {
     /// would wait, as long as it takes, for an object to come back to the reserve. (It
     /// adds `__GFP_NOWARN` itself: a failure here is expected.)
     pub fn alloc(&'static self, value: T) -> Result<PoolBox<T>> {
-        // Counted first, so that the pool cannot be destroyed during the allocation.
-        self.live.fetch_add(1, Ordering::AcqRel);
-        let raw = self.raw.load(Ordering::Acquire);
-        let object = NonNull::new(raw).and_then(|raw| {
-            // SAFETY: `raw` is a live pool: it is destroyed only with `live` at zero.
-            NonNull::new(unsafe {
-                bindings::mempool_alloc_noprof(raw.as_ptr(), bindings::GFP_NOWAIT)
-            })
-        });
-        let Some(object) = object else {
-            self.live.fetch_sub(1, Ordering::AcqRel);
-            return Err(if raw.is_null() { ENODEV } else { ENOMEM });
+        // The object's reference on the pool, taken first so that the pool cannot be
+        // destroyed during the allocation.
+        let raw = self.pool.acquire().ok_or(ENODEV)?;
+        // SAFETY: `raw` is a live pool: we hold a reference on it.
+        let object = unsafe { bindings::mempool_alloc_noprof(raw.as_ptr(), bindings::GFP_NOWAIT) };
+        let Some(object) = NonNull::new(object) else {
+            self.pool.release();
+            return Err(ENOMEM);
         };
         // SAFETY: A fresh element of `T::pool()` (an object of `T`'s cache, so sized and
-        // aligned for `T`), counted in `live`.
+        // aligned for `T`), holding its reference.
         Ok(unsafe { PoolBox::new(object.cast(), value) })
     }
 }
@@ -142,17 +127,16 @@ pub struct PoolRegistration<T: Pooled> {
 
 impl<T: Pooled> Drop for PoolRegistration<T> {
     fn drop(&mut self) {
-        let live = self.pool.live.load(Ordering::Acquire);
-        if live != 0 {
+        match self.pool.pool.take_unused() {
+            Ok(Some(raw)) => {
+                // SAFETY: No object of the pool is out and it can no longer be reached.
+                unsafe { bindings::mempool_destroy(raw.as_ptr()) };
+                // The pool's reference on the cache.
+                T::cache().cache.release();
+            }
+            Ok(None) => {}
             // Destroying it now would free memory that is still in use: keep it.
-            pr_err!("mempool still has {live} objects out, not destroyed\n");
-            return;
-        }
-        let raw = self.pool.raw.swap(ptr::null_mut(), Ordering::AcqRel);
-        if let Some(raw) = NonNull::new(raw) {
-            // SAFETY: No object of the pool is out and it can no longer be reached.
-            unsafe { bindings::mempool_destroy(raw.as_ptr()) };
-            T::cache().release();
+            Err(users) => pr_err!("mempool still has {users} objects out, not destroyed\n"),
         }
     }
 }
@@ -169,10 +153,9 @@ pub struct FromPool;
 // SAFETY: Gives back to `T::pool()`, the only pool `PoolBox`es are allocated from.
 unsafe impl<T: Pooled> Source<T> for FromPool {
     unsafe fn give_back(object: NonNull<T>) {
-        let pool = T::pool();
-        // SAFETY: The object comes from `T::pool()` (caller), which lives while `live`
-        // counts the object.
-        unsafe { bindings::mempool_free(object.as_ptr().cast(), pool.raw.load(Ordering::Acquire)) };
-        pool.live.fetch_sub(1, Ordering::AcqRel);
+        let pool = &T::pool().pool;
+        // SAFETY: The object comes from `T::pool()` (caller) and holds a reference on it.
+        unsafe { bindings::mempool_free(object.as_ptr().cast(), pool.get()) };
+        pool.release();
     }
 }

@@ -87,6 +87,8 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 /// `module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor");` defines
 /// `static TARGET: Param<i32>`, set by `insmod taskmonitor.ko target=123`. Supported types:
 /// `i32` (C `int`) and `u32` (C `uint`).
+// rustfmt would indent the nested `module_param!` calls below out of line.
+#[rustfmt::skip]
 #[macro_export]
 macro_rules! module_param {
     ($static:ident : $ty:tt = $default:expr, $name:literal, $desc:literal) => {
@@ -101,7 +103,7 @@ macro_rules! module_param {
             }
             const NAME: &::kernel::str::CStr = ::kernel::c_str!($name);
             const TYPE: &str =
-        concat!("parmtype=", $name, ":", $crate::module_param!(@c $ty), "\0");
+                concat!("parmtype=", $name, ":", $crate::module_param!(@c $ty), "\0");
             const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
 
             // The sections of C's `module_param()`. `used(compiler)`, as in `module!`: a
@@ -113,7 +115,7 @@ macro_rules! module_param {
                 $crate::common::params::KernelParam::new(
                     NAME,
                     ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
-            ::core::ptr::addr_of!($crate::module_param!(@ops $ty)),
+                    ::core::ptr::addr_of!($crate::module_param!(@ops $ty)),
                     &$static,
                 );
             #[allow(unsafe_code)]

@@ -14,17 +14,87 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use kernel::{bindings, prelude::*};
 
+/// A C object kept in a `static` (a `struct kmem_cache *`, a `mempool_t *`): installed
+/// once, used under counted references, and destroyed only when none is left.
+///
+/// # Invariants
+///
+/// `raw` is null or the installed object. `users` counts the references handed out by
+/// [`StaticObject::acquire`] and not yet released; the object is only taken out (to be
+/// destroyed) while `users` is zero.
+pub(super) struct StaticObject<C> {
+    raw: AtomicPtr<C>,
+    users: AtomicUsize,
+}
+
+impl<C> StaticObject<C> {
+    /// Nothing installed yet.
+    pub(super) const fn new() -> Self {
+        Self {
+            raw: AtomicPtr::new(ptr::null_mut()),
+            users: AtomicUsize::new(0),
+        }
+    }
+
+    /// Installs `raw`; `false` if an object is installed already.
+    pub(super) fn install(&self, raw: NonNull<C>) -> bool {
+        self.raw
+            .compare_exchange(
+                ptr::null_mut(),
+                raw.as_ptr(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// Takes a reference on the installed object, which keeps it from being destroyed
+    /// until [`StaticObject::release`]. `None` if nothing is installed.
+    pub(super) fn acquire(&self) -> Option<NonNull<C>> {
+        // Counted before the load, and `take_unused` swaps before it counts: with both in
+        // one total order (`SeqCst`), either this sees null or `take_unused` sees us.
+        self.users.fetch_add(1, Ordering::SeqCst);
+        let raw = NonNull::new(self.raw.load(Ordering::SeqCst));
+        if raw.is_none() {
+            self.release();
+        }
+        raw
+    }
+
+    /// The installed object, for the holder of a reference.
+    pub(super) fn get(&self) -> *mut C {
+        self.raw.load(Ordering::Acquire)
+    }
+
+    /// Drops a reference taken by [`StaticObject::acquire`].
+    pub(super) fn release(&self) {
+        self.users.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Takes the object out, to be destroyed, when no reference is left; else returns
+    /// how many there are and leaves it in place.
+    pub(super) fn take_unused(&self) -> core::result::Result<Option<NonNull<C>>, usize> {
+        let raw = self.raw.swap(ptr::null_mut(), Ordering::SeqCst);
+        match self.users.load(Ordering::SeqCst) {
+            0 => Ok(NonNull::new(raw)),
+            users => {
+                self.raw.store(raw, Ordering::SeqCst);
+                Err(users)
+            }
+        }
+    }
+}
+
 /// A slab cache of `T` objects, in a `static`.
 ///
 /// # Invariants
 ///
-/// `raw` is null, or a cache created for objects of `size_of::<T>()` bytes aligned to
-/// `align_of::<T>()`. `live` counts the objects allocated from it and not yet freed; it
-/// is not destroyed while `live` is not zero.
+/// `cache` holds a cache created for objects of `size_of::<T>()` bytes aligned to
+/// `align_of::<T>()`, if any. Each object allocated from it and not yet freed, and each
+/// mempool built on it, holds a reference on it.
 pub struct KmemCache<T> {
     name: &'static CStr,
-    raw: AtomicPtr<bindings::kmem_cache>,
-    live: AtomicUsize,
+    pub(super) cache: StaticObject<bindings::kmem_cache>,
     _objects: PhantomData<fn() -> T>,
 }
 
@@ -61,8 +131,7 @@ impl<T> KmemCache<T> {
     pub const fn new(name: &'static CStr) -> Self {
         Self {
             name,
-            raw: AtomicPtr::new(ptr::null_mut()),
-            live: AtomicUsize::new(0),
+            cache: StaticObject::new(),
             _objects: PhantomData,
         }
     }
@@ -70,27 +139,11 @@ impl<T> KmemCache<T> {
     /// The size of the cache's objects as the slab allocator sees it (C's
     /// `kmem_cache_size()`), or `None` before it is created.
     pub fn object_size(&self) -> Option<usize> {
-        let raw = NonNull::new(self.raw.load(Ordering::Acquire))?;
-        // SAFETY: `raw` is a live cache (type invariant: not destroyed while reachable).
-        Some(unsafe { bindings::kmem_cache_size(raw.as_ptr()) } as usize)
-    }
-}
-
-impl<T> KmemCache<T> {
-    /// Takes a user reference on the created cache, which keeps it from being destroyed
-    /// (as a live object would) until [`KmemCache::release`]. `None` if not created.
-    pub(super) fn acquire(&self) -> Option<NonNull<bindings::kmem_cache>> {
-        self.live.fetch_add(1, Ordering::AcqRel);
-        let raw = NonNull::new(self.raw.load(Ordering::Acquire));
-        if raw.is_none() {
-            self.release();
-        }
-        raw
-    }
-
-    /// Drops a reference taken by [`KmemCache::acquire`].
-    pub(super) fn release(&self) {
-        self.live.fetch_sub(1, Ordering::AcqRel);
+        let raw = self.cache.acquire()?;
+        // SAFETY: `raw` is a live cache: we hold a reference on it.
+        let size = unsafe { bindings::kmem_cache_size(raw.as_ptr()) } as usize;
+        self.cache.release();
+        Some(size)
     }
 }
 
@@ -116,16 +169,7 @@ impl<T: Cached> KmemCache<T> {
             )
         };
         let raw = NonNull::new(raw).ok_or(ENOMEM)?;
-        if self
-            .raw
-            .compare_exchange(
-                ptr::null_mut(),
-                raw.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
+        if !self.cache.install(raw) {
             // SAFETY: `raw` was just created and nothing else knows it.
             unsafe { bindings::kmem_cache_destroy(raw.as_ptr()) };
             return Err(EBUSY);
@@ -137,16 +181,17 @@ impl<T: Cached> KmemCache<T> {
     /// Allocates an object (C's `kmem_cache_alloc(cache, GFP_KERNEL)`): may sleep and
     /// enter memory reclaim. `ENODEV` if the cache does not exist.
     pub fn alloc(&'static self, value: T) -> Result<SlabBox<T>> {
-        // Counted first, so that the cache cannot be destroyed during the allocation.
-        let raw = self.acquire().ok_or(ENODEV)?;
-        // SAFETY: `raw` is a live cache: it is destroyed only with `live` at zero.
+        // The object's reference on the cache, taken first so that the cache cannot be
+        // destroyed during the allocation.
+        let raw = self.cache.acquire().ok_or(ENODEV)?;
+        // SAFETY: `raw` is a live cache: we hold a reference on it.
         let object =
             unsafe { bindings::kmem_cache_alloc_noprof(raw.as_ptr(), bindings::GFP_KERNEL) };
         let Some(object) = NonNull::new(object) else {
-            self.release();
+            self.cache.release();
             return Err(ENOMEM);
         };
-        // SAFETY: A fresh object of `T::cache()`, counted in `live`.
+        // SAFETY: A fresh object of `T::cache()`, holding its reference.
         Ok(unsafe { SlabBox::new(object.cast(), value) })
     }
 }
@@ -158,17 +203,12 @@ pub struct CacheRegistration<T: Cached> {
 
 impl<T: Cached> Drop for CacheRegistration<T> {
     fn drop(&mut self) {
-        let cache = self.cache;
-        let live = cache.live.load(Ordering::Acquire);
-        if live != 0 {
-            // Destroying it now would free memory that is still in use: keep it.
-            pr_err!("slab cache still has {live} objects, not destroyed\n");
-            return;
-        }
-        let raw = cache.raw.swap(ptr::null_mut(), Ordering::AcqRel);
-        if let Some(raw) = NonNull::new(raw) {
+        match self.cache.cache.take_unused() {
             // SAFETY: The cache has no object left and can no longer be reached.
-            unsafe { bindings::kmem_cache_destroy(raw.as_ptr()) };
+            Ok(Some(raw)) => unsafe { bindings::kmem_cache_destroy(raw.as_ptr()) },
+            Ok(None) => {}
+            // Destroying it now would free memory that is still in use: keep it.
+            Err(users) => pr_err!("slab cache still has {users} users, not destroyed\n"),
         }
     }
 }
@@ -209,12 +249,9 @@ pub struct FromCache;
 // SAFETY: Frees to `T::cache()`, the only cache `SlabBox`es are allocated from.
 unsafe impl<T: Cached> Source<T> for FromCache {
     unsafe fn give_back(object: NonNull<T>) {
-        let cache = T::cache();
-        // SAFETY: The object comes from `T::cache()` (caller), which lives while `live`
-        // counts the object.
-        unsafe {
-            bindings::kmem_cache_free(cache.raw.load(Ordering::Acquire), object.as_ptr().cast())
-        };
+        let cache = &T::cache().cache;
+        // SAFETY: The object comes from `T::cache()` (caller) and holds a reference on it.
+        unsafe { bindings::kmem_cache_free(cache.get(), object.as_ptr().cast()) };
         cache.release();
     }
 }
