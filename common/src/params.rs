@@ -87,11 +87,16 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 /// `module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor");` defines
 /// `static TARGET: Param<i32>`, set by `insmod taskmonitor.ko target=123`. Supported types:
 /// `i32` (C `int`) and `u32` (C `uint`).
-// rustfmt would indent the nested `module_param!` calls below out of line.
-#[rustfmt::skip]
 #[macro_export]
 macro_rules! module_param {
-    ($static:ident : $ty:tt = $default:expr, $name:literal, $desc:literal) => {
+    ($static:ident : i32 = $default:expr, $name:literal, $desc:literal) => {
+        $crate::module_param!(@param $static, i32, $default, $name, $desc, "int", param_ops_int);
+    };
+    ($static:ident : u32 = $default:expr, $name:literal, $desc:literal) => {
+        $crate::module_param!(@param $static, u32, $default, $name, $desc, "uint", param_ops_uint);
+    };
+    (@param $static:ident, $ty:ty, $default:expr, $name:literal, $desc:literal,
+     $c_type:literal, $ops:ident) => {
         static $static: $crate::common::params::Param<$ty> =
             $crate::common::params::Param::new($default);
 
@@ -102,8 +107,7 @@ macro_rules! module_param {
                 static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;
             }
             const NAME: &::kernel::str::CStr = ::kernel::c_str!($name);
-            const TYPE: &str =
-                concat!("parmtype=", $name, ":", $crate::module_param!(@c $ty), "\0");
+            const TYPE: &str = concat!("parmtype=", $name, ":", $c_type, "\0");
             const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
 
             // The sections of C's `module_param()`. `used(compiler)`, as in `module!`: a
@@ -115,7 +119,7 @@ macro_rules! module_param {
                 $crate::common::params::KernelParam::new(
                     NAME,
                     ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
-                    ::core::ptr::addr_of!($crate::module_param!(@ops $ty)),
+                    ::core::ptr::addr_of!(::kernel::bindings::$ops),
                     &$static,
                 );
             #[allow(unsafe_code)]
@@ -127,17 +131,5 @@ macro_rules! module_param {
             #[used(compiler)]
             static PARM: [u8; DESC.len()] = $crate::common::params::modinfo(DESC);
         };
-    };
-    (@c i32) => {
-        "int"
-    };
-    (@c u32) => {
-        "uint"
-    };
-    (@ops i32) => {
-        ::kernel::bindings::param_ops_int
-    };
-    (@ops u32) => {
-        ::kernel::bindings::param_ops_uint
     };
 }
