@@ -142,19 +142,26 @@ impl Monitors {
     /// those that have exited; their samples stay in the history (Question 2).
     fn sample_all(&self) {
         let mut tasks = self.tasks.lock();
+        let mut any_exited = false;
         for monitor in tasks.iter() {
             match self.save_sample(monitor) {
                 // A failed allocation is counted and reported by `save_sample`; memory
                 // may come back by the next period.
                 Ok(_) | Err(ENOMEM) => {}
-                Err(_) => monitor.exited.store(true, Ordering::Relaxed),
+                Err(_) => {
+                    monitor.exited.store(true, Ordering::Relaxed);
+                    any_exited = true;
+                }
             }
         }
-        while let Some(monitor) = tasks.remove_first(|m| m.exited.load(Ordering::Relaxed)) {
-            pr_info!(
-                "pid {} has exited, no longer monitored\n",
-                monitor.target.nr()
-            );
+        // Walking the list again only when a process has gone.
+        if any_exited {
+            while let Some(monitor) = tasks.remove_first(|m| m.exited.load(Ordering::Relaxed)) {
+                pr_info!(
+                    "pid {} has exited, no longer monitored\n",
+                    monitor.target.nr()
+                );
+            }
         }
     }
     // ANCHOR_END: monitor_all
