@@ -6,7 +6,7 @@ mod support;
 
 use runner::output::log_time;
 use runner::{Run, Scenario};
-use support::{burn_pid, history, module_log, BURN, PAGE_SIZE};
+use support::{burn_pid, freed_at_unload, history, module_log, BURN, PAGE_SIZE};
 
 /// Samples per second over the module's lifetime, from its load and unload log lines.
 fn measured_frequency(run: &Run) -> f64 {
@@ -16,13 +16,7 @@ fn measured_frequency(run: &Run) -> f64 {
         .iter()
         .find(|l| l.contains("unloading, freeing"))
         .unwrap();
-    let count: f64 = unload
-        .split("freeing ")
-        .nth(1)
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    count / (log_time(unload).unwrap() - log_time(load).unwrap())
+    freed_at_unload(run) as f64 / (log_time(unload).unwrap() - log_time(load).unwrap())
 }
 
 #[test]
@@ -106,11 +100,7 @@ fn output_is_bounded_by_a_page() {
     // More was recorded than a page shows.
     let frequency = measured_frequency(&run);
     assert!(frequency > 100.0, "{frequency} Hz at frequency=1000");
-    let recorded = module_log(&run)
-        .iter()
-        .find_map(|l| l.split("freeing ").nth(1))
-        .and_then(|r| r.split(' ').next()?.parse::<usize>().ok())
-        .unwrap();
+    let recorded = freed_at_unload(&run);
     assert!(
         recorded > shown.len(),
         "{recorded} recorded, {} shown",

@@ -5,10 +5,8 @@
 mod support;
 
 use runner::Scenario;
-use support::{burn_pid, history, numbers, BURN};
+use support::{burn_pid, history, numbers, BURN, SHRINKER};
 
-/// Sets `$S` to the module's shrinker folder in debugfs.
-const SHRINKER: &str = "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S";
 /// Prints the module's sample count, as its shrinker reports it.
 const COUNT: &str = "echo count $(cut -d' ' -f2 $S/count)";
 

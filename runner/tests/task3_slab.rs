@@ -5,7 +5,7 @@
 mod support;
 
 use runner::Scenario;
-use support::{burn_pid, history, module_log, numbers, BURN};
+use support::{burn_pid, history, module_log, numbers, BURN, SHRINKER};
 
 /// The sizes the module reports at load: `sizeof`, `ksize` of a kmalloc'd sample, and the
 /// cache's object size.
@@ -32,7 +32,7 @@ fn samples_live_in_their_own_slab_cache() {
             "cd /sys/kernel/slab/task_sample && grep . object_size slab_size aliases; cd - >/dev/null",
         )
         .step("objects", "cut -d' ' -f1 /sys/kernel/slab/task_sample/objects")
-        .step("shrinker", "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S")
+        .step("shrinker", SHRINKER)
         .step("count1", "echo count $(cut -d' ' -f2 $S/count)")
         .step("cat1", "cat /sys/kernel/taskmonitor")
         .step("scan", "echo '0 0 5' > $S/scan")

@@ -6,7 +6,7 @@
 mod support;
 
 use runner::Scenario;
-use support::{freed_at_unload, module_log, numbers, BURN};
+use support::{freed_at_unload, module_log, numbers, BURN, SHRINKER};
 
 /// The reserve of the module (`MIN_SAMPLES`).
 const RESERVE: u64 = 64;
@@ -31,10 +31,7 @@ fn the_reserve_keeps_sampling_going_then_failures_are_reported_then_it_recovers(
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=50")
         .step("sleep", "sleep 1")
-        .step(
-            "shrinker",
-            "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S",
-        )
+        .step("shrinker", SHRINKER)
         .step("before", COUNT)
         .step("fail", FAIL)
         // At 50 Hz the 64 samples of the reserve last about 1.3 s.

@@ -5,7 +5,7 @@
 mod support;
 
 use runner::Scenario;
-use support::{freed_at_unload, module_log, BURN};
+use support::{freed_at_unload, module_log, BURN, SHRINKER};
 
 /// The reference counts the thread printed, one per sample.
 fn printed_counts(log: &[&str]) -> Vec<u32> {
@@ -52,10 +52,7 @@ fn shrinking_while_samples_are_printed_is_safe() {
         .stage(5)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=200")
-        .step(
-            "shrinker",
-            "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S",
-        )
+        .step("shrinker", SHRINKER)
         .step(
             "shrink",
             "for i in $(seq 1 40); do echo '0 0 3' > $S/scan; usleep 20000; \

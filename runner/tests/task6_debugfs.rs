@@ -7,7 +7,7 @@ mod support;
 
 use runner::output::{check_newest_first, parse_history};
 use runner::Scenario;
-use support::{burn_pid, numbers, BURN};
+use support::{burn_pid, numbers, BURN, SHRINKER};
 
 const FILE: &str = "/sys/kernel/debug/taskmonitor";
 
@@ -21,10 +21,7 @@ fn the_whole_history_reads_the_same_with_any_buffer_size() {
         .step("sleep", "sleep 6")
         // The target's exit stops sampling: the history no longer changes.
         .step("kill", "kill $PID; sleep 1")
-        .step(
-            "shrinker",
-            "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S",
-        )
+        .step("shrinker", SHRINKER)
         .step("count", "echo count $(cut -d' ' -f2 $S/count)")
         .step("read", &format!("cat {FILE} > /tmp/all; wc -c < /tmp/all"))
         .step(
@@ -65,10 +62,7 @@ fn reads_during_sampling_and_shrinking_give_whole_lines() {
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=500")
         // A history of several pages, still growing while the shrinker eats its end.
         .step("sleep", "sleep 1")
-        .step(
-            "shrinker",
-            "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S",
-        )
+        .step("shrinker", SHRINKER)
         .step(
             "shrink",
             "(for i in $(seq 1 100); do echo '0 0 3' > $S/scan; usleep 10000; done) & \

@@ -8,12 +8,15 @@ mod support;
 use runner::output::parse_history;
 use runner::{Run, Scenario};
 use std::collections::BTreeSet;
+use support::SHRINKER;
 
 /// `try INPUT LABEL`: writes INPUT (printf escapes allowed) in a single `write()`, and
-/// prints the result: `accepted`, or the error. (printf alone would flush at each
-/// newline, splitting `1\n\n` into two commands.)
+/// prints the result: `accepted`, or the error. The command goes through a file that `dd`
+/// reads whole: printf, into the debugfs file or a pipe, may split `1\n\n` into two
+/// writes, which would be two commands.
 const TRY: &str = r#"try() {
-  if out=$(printf "$1" | dd of=/sys/kernel/debug/taskmonitor bs=4096 2>&1); then
+  printf "$1" > /tmp/command
+  if out=$(dd if=/tmp/command of=/sys/kernel/debug/taskmonitor bs=4096 2>&1); then
     echo "$2: accepted"
   else
     echo "$2: $(echo "$out" | head -n 1 | sed 's/.*: //')"
@@ -148,7 +151,7 @@ fn writers_readers_sampling_and_shrinking_at_once() {
             "spawn",
             "P=''; for i in $(seq 1 10); do sleep 1000 & P=\"$P $!\"; done; echo spawned",
         )
-        .step("shrinker", "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S")
+        .step("shrinker", SHRINKER)
         .step(
             "load",
             "F=/sys/kernel/debug/taskmonitor

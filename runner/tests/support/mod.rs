@@ -39,6 +39,9 @@ pub fn shown(run: &Run, skip: &[&str]) -> String {
     })
 }
 
+/// Sets `$S` to the module's shrinker folder in debugfs and prints its name.
+pub const SHRINKER: &str = "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); basename $S";
+
 /// The step that starts the target: `PID=$(burn)`, printing `started pid N`.
 pub const BURN: &str = "PID=$(burn); echo started pid $PID";
 
