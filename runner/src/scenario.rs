@@ -195,6 +195,14 @@ impl Scenario {
         self
     }
 
+    /// Every step's name in the order they run, the epilogue's included.
+    fn step_names(&self) -> Vec<&str> {
+        let scenario = self.steps.iter().map(|(name, _)| name.as_str());
+        scenario
+            .chain(EPILOGUE.iter().map(|(name, _)| *name))
+            .collect()
+    }
+
     /// The init script: set-up, the steps, the health epilogue, power off.
     fn init_script(&self) -> String {
         let mut s = String::from("#!/bin/busybox sh\n");
@@ -202,12 +210,18 @@ impl Scenario {
         s.push_str(
             r#"stty -F /dev/ttyS1 raw -echo
 exec 3>/dev/ttyS1
+# A step's output goes to a file first and reaches the serial port through `cat` in a
+# process of its own: this shell catches SIGCHLD without SA_RESTART, so its own writes to
+# a tty fail with EINTR when a background child exits meanwhile, and a marker is lost.
+# A tmpfs of its own, so a step that fills /tmp cannot make its output fail.
+mkdir -p /run/steps && mount -t tmpfs tmpfs /run/steps
 # The step's name and command are kept aside: a command may change "$1" with `set --`.
 step() {
   step_name=$1 step_command=$2
-  printf '@@@ BEGIN %s\n' "$step_name" >&3
-  eval "$step_command" </dev/null >&3 2>&1
-  printf '\n@@@ END %s %d\n' "$step_name" "$?" >&3
+  printf '@@@ BEGIN %s\n' "$step_name" > /run/steps/out
+  eval "$step_command" </dev/null >>/run/steps/out 2>&1
+  printf '\n@@@ END %s %d\n' "$step_name" "$?" >> /run/steps/out
+  (exec cat /run/steps/out) >&3
 }
 cd /lib/modules
 "#,
@@ -224,7 +238,9 @@ cd /lib/modules
                 shell_quote(cmd)
             ));
         }
-        s.push_str(&format!("printf '{DONE}\\n' >&3\nsync\nreboot -f\n"));
+        s.push_str(&format!(
+            "printf '{DONE}\\n' > /run/steps/out; (exec cat /run/steps/out) >&3\nsync\nreboot -f\n"
+        ));
         s
     }
 
@@ -274,7 +290,8 @@ cd /lib/modules
         }
 
         let console = read_lossy(&console_path);
-        let (mut steps, done) = parse_steps(&read_lossy(&steps_path), &self.steps);
+        let raw_steps = read_lossy(&steps_path);
+        let (mut steps, done) = parse_steps(&raw_steps, &self.steps);
         let mut reasons = Vec::new();
         if !finished {
             reasons.push(format!("timed out after {:?}", self.timeout));
@@ -286,9 +303,11 @@ cd /lib/modules
         } else if steps.len() != self.steps.len() + EPILOGUE.len() {
             let last = steps.last().map_or("none", |s| s.name.as_str());
             reasons.push(format!(
-                "{} of {} steps reported (the last: {last}): a step broke the markers",
+                "{} of {} steps reported (the last: {last}): a step broke the markers; \
+                 the raw text after the last good step: {:?}",
                 steps.len(),
-                self.steps.len() + EPILOGUE.len()
+                self.steps.len() + EPILOGUE.len(),
+                after_step(&raw_steps, &steps, &self.step_names())
             ));
         }
         for line in health::splats(&console) {
@@ -362,6 +381,25 @@ fn parse_steps(text: &str, commands: &[(String, String)]) -> (Vec<Step>, bool) {
         rest = next;
     }
     (steps, rest.contains(DONE))
+}
+
+/// Up to 300 bytes of raw step text from the end of the last step that came in order,
+/// to show how the next step's markers broke.
+fn after_step<'a>(text: &'a str, steps: &[Step], expected: &[&str]) -> &'a str {
+    let in_order = steps
+        .iter()
+        .zip(expected)
+        .take_while(|(step, name)| step.name == **name)
+        .last();
+    let from = in_order
+        .and_then(|(step, _)| text.find(&format!("{END}{} ", step.name)))
+        .unwrap_or(0);
+    let rest = &text[from..];
+    let mut end = rest.len().min(300);
+    while !rest.is_char_boundary(end) {
+        end -= 1;
+    }
+    &rest[..end]
 }
 
 /// Quotes `s` for the shell, as one word.

@@ -225,7 +225,8 @@ fn a_reused_pid_is_not_monitored() {
         .step(
             "reuse",
             "while :; do sleep 100 & N=$!; [ $N -eq $PID ] && break; kill $N; wait $N; \
-             done 2>/dev/null; echo pid reused by $(cat /proc/$PID/comm)",
+             done 2>/dev/null; sleep 1; echo pid reused by $(cat /proc/$PID/comm) \
+             $(tr '\\0' ' ' < /proc/$PID/cmdline)",
         )
         .step(
             "after",
@@ -237,8 +238,9 @@ fn a_reused_pid_is_not_monitored() {
         .unwrap();
     snapshot!("a_reused_pid_is_not_monitored", &run, &[]);
 
-    // The number now belongs to another process, which the module does not sample.
-    assert_eq!(run.output("reuse"), "pid reused by sleep\n");
+    // The number now belongs to another process (its comm and argv, read after it has
+    // exec'd: busybox forks through /proc/self/exe), which the module does not sample.
+    assert_eq!(run.output("reuse"), "pid reused by sleep sleep 100\n");
     assert_eq!(run.output("after"), "history unchanged\n");
     let pid = burn_pid(&run);
     assert!(
