@@ -9,12 +9,13 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
-.PHONY: help setup kernel kdir modules demo test fmt-check clippy miri shell diff readmes book \
-	rust-analyzer clean
+.PHONY: help setup kernel kdir modules demo test fmt-check clippy miri fuzz-quick fuzz shell diff \
+	readmes book rust-analyzer clean
 
 help:
 	@echo "make demo                  set up, build, and show each stage working in a VM"
 	@echo "make test                  set up, build, and run every test (what CI runs)"
+	@echo "make fuzz                  fuzz the command parser and the page formatter (FUZZ_SECONDS each)"
 	@echo "make shell TASK=N          interactive VM shell with stage N's module"
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
 	@echo "make readmes               refresh the diff in each stage README"
@@ -44,7 +45,8 @@ demo: modules
 
 fmt-check:
 	cargo fmt --check
-	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs
+	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs \
+		fuzz/fuzz_targets/*.rs
 
 clippy:
 	cargo clippy -q --all-targets -- -D warnings
@@ -53,7 +55,14 @@ clippy:
 miri: setup
 	cargo +nightly miri test -q -p taskmonitor-common
 
-test: modules fmt-check clippy miri book
+# A bounded run of each fuzz target from the committed corpus; `make fuzz` runs longer.
+fuzz-quick: setup
+	./scripts/fuzz.sh --quick
+
+fuzz: setup
+	./scripts/fuzz.sh
+
+test: modules fmt-check clippy miri fuzz-quick book
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 

@@ -6,6 +6,7 @@ APT_PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev l
   cpio xz-utils qemu-system-x86 busybox-static linux-source-6.12 make)
 BINDGEN_VERSION=0.69.5
 MDBOOK_VERSION=0.5.4
+CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -45,5 +46,11 @@ fi
 if ! "$cargo_bin/mdbook" --version 2>/dev/null | grep -q "v$MDBOOK_VERSION"; then
   say "installing mdbook $MDBOOK_VERSION (about 2 minutes)"
   cargo install --locked --quiet mdbook --version "$MDBOOK_VERSION"
+fi
+# cargo-fuzz drives the libFuzzer targets in fuzz/ (scripts/fuzz.sh); it runs them with
+# nightly, but installs with any toolchain.
+if ! "$cargo_bin/cargo-fuzz" --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION (under a minute)"
+  cargo install --locked --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi
 say "tools ready"
