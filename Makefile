@@ -2,7 +2,7 @@
 
 SHELL := /bin/bash
 STAGES := $(sort $(wildcard task[0-9]-*))
-TEST_MODULES := runner/faulty
+TEST_MODULES := runner/faulty runner/kunit
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # The prepared kernel tree, built on first use (scripts/kernel.sh caches it).
@@ -33,11 +33,28 @@ kdir:
 	@./scripts/setup.sh >&2
 	@./scripts/kernel.sh
 
+# The same kernel with generic KASAN, and the modules built against it in a copy of the
+# repository's module folders (Kbuild writes its outputs next to the sources).
+KASAN_KDIR = $(shell ./scripts/kernel.sh kasan)
+KASAN_MODULES := $(CURDIR)/target/kasan-modules
+
 # Each stage and test module, with clippy, warnings as errors.
 modules: kernel
 	@set -e; for m in $(STAGES) $(TEST_MODULES); do \
 		echo "[modules] $$m"; \
 		$(KBUILD) -s M=$(CURDIR)/$$m CLIPPY=1 KRUSTFLAGS=-Dwarnings modules; \
+	done
+
+kernel-kasan: setup
+	@./scripts/kernel.sh kasan >/dev/null
+
+modules-kasan: kernel-kasan
+	@set -e; mkdir -p $(KASAN_MODULES); \
+	find common $(STAGES) $(TEST_MODULES) -name '*.rs' -o -name Kbuild -o -name Makefile \
+		| xargs cp --parents -t $(KASAN_MODULES); \
+	for m in $(STAGES) $(TEST_MODULES); do \
+		echo "[modules-kasan] $$m"; \
+		$(MAKE) -C $(KASAN_KDIR) LLVM=-19 -s M=$(KASAN_MODULES)/$$m modules; \
 	done
 
 demo: modules
@@ -46,6 +63,7 @@ demo: modules
 fmt-check:
 	cargo fmt --check
 	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs \
+		runner/kunit/taskmonitor_kunit.rs \
 		fuzz/fuzz_targets/*.rs
 
 clippy:

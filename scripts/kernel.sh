@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Builds the test kernel once and reuses it: prints the prepared tree (KDIR) on stdout.
 #
+#   scripts/kernel.sh          the test kernel (kernel/taskmonitor.config)
+#   scripts/kernel.sh kasan    the same plus generic KASAN (kernel/kasan.config)
+#
 # The tree lives in a cache outside the repository, keyed by the kernel source version,
 # the config fragment, this script and the toolchain, so another clone, CI on the same
 # machine and a second run all reuse it. Progress goes to stderr.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-fragment="$root/kernel/taskmonitor.config"
+variant=${1:-}
+fragments=("$root/kernel/taskmonitor.config")
+case "$variant" in
+  "") ;;
+  kasan) fragments+=("$root/kernel/kasan.config") ;;
+  *) echo "usage: $0 [kasan]" >&2; exit 2 ;;
+esac
 tarball=/usr/src/linux-source-6.12.tar.xz
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
@@ -19,10 +28,10 @@ key=$( {
   rustc --version
   clang-19 --version | head -n 1
   bindgen --version
-  cat "$fragment" "$0"
+  cat "${fragments[@]}" "$0"
 } | sha256sum | cut -c 1-12)
 cache=${TASKMONITOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/taskmonitor}
-kdir="$cache/linux-${source_version//[^A-Za-z0-9.+-]/_}-$key"
+kdir="$cache/linux-${source_version//[^A-Za-z0-9.+-]/_}-${variant:+$variant-}$key"
 
 mkdir -p "$cache"
 exec 9>"$kdir.lock"
@@ -35,7 +44,7 @@ fi
 
 start=$(date +%s)
 say "building Linux $source_version into $kdir"
-say "this happens once per kernel/config/toolchain and takes about 4 minutes on 2 cores"
+say "this happens once per kernel/config/toolchain and takes about 4 minutes on 2 cores${variant:+ (more with $variant)}"
 rm -rf "$kdir"
 mkdir -p "$kdir"
 tar -xJf "$tarball" -C "$kdir" --strip-components=1
@@ -44,7 +53,7 @@ kmake() { make -C "$kdir" ARCH=x86_64 LLVM=-19 "$@"; }
 log="$kdir/build.log"
 {
   kmake tinyconfig
-  "$kdir/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "$fragment"
+  "$kdir/scripts/kconfig/merge_config.sh" -m -O "$kdir" "$kdir/.config" "${fragments[@]}"
   kmake olddefconfig
 } >"$log" 2>&1
 
@@ -57,7 +66,7 @@ while IFS= read -r line; do
     "# CONFIG_"*" is not set") grep -q "^${line#\# }" "$kdir/.config" 2>/dev/null \
       || grep -qx "$line" "$kdir/.config" || { say "not unset: $line"; missing=1; } ;;
   esac
-done <"$fragment"
+done < <(cat "${fragments[@]}")
 [ "$missing" -eq 0 ] || { say "config fragment not applied, see $kdir/.config"; exit 1; }
 
 kmake -j"$(nproc)" bzImage modules >>"$log" 2>&1 &

@@ -186,14 +186,26 @@ impl kernel::Module for TaskMonitorModule {
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
         let thread = KThread::run(c_str!("taskmonitor"), move |thread| {
+            // Said once when memory runs short, not every period.
+            let mut short_of_memory = false;
             while !thread.should_stop() {
-                if let Err(e) = sampled.save_sample() {
-                    if e == ESRCH {
-                        pr_info!("pid {pid} has exited, sampling stopped\n");
-                    } else {
-                        pr_warn!("sampling pid {pid} stopped: {e:?}\n");
+                match sampled.save_sample() {
+                    Ok(()) => short_of_memory = false,
+                    // This sample is lost; memory may come back by the next period.
+                    Err(ENOMEM) => {
+                        if !short_of_memory {
+                            pr_warn!("no memory for a sample of pid {pid}, trying again\n");
+                        }
+                        short_of_memory = true;
                     }
-                    return;
+                    Err(ESRCH) => {
+                        pr_info!("pid {pid} has exited, sampling stopped\n");
+                        return;
+                    }
+                    Err(e) => {
+                        pr_warn!("sampling pid {pid} stopped: {e:?}\n");
+                        return;
+                    }
                 }
                 thread.sleep(period);
             }

@@ -16,7 +16,9 @@ use kernel::{
     bindings,
     error::from_err_ptr,
     ffi::{c_char, c_int, c_void},
+    fmt,
     prelude::*,
+    str::CString,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -165,6 +167,7 @@ macro_rules! debugfs_fops {
 /// its operations; `data` stays at its address (boxed) until `drop` has removed the file.
 pub struct DebugfsFile<T: SeqShow> {
     dentry: NonNull<bindings::dentry>,
+    name: &'static CStr,
     data: KBox<T>,
 }
 
@@ -192,7 +195,66 @@ impl<T: SeqShow> DebugfsFile<T> {
         let dentry = from_err_ptr(dentry)?;
         let dentry = NonNull::new(dentry).ok_or(ENODEV)?;
         // INVARIANT: the file exists, with `data` as its private data.
-        Ok(Self { dentry, data })
+        Ok(Self { dentry, name, data })
+    }
+
+    /// Reads the whole file, `chunk` bytes per read, through its seq_file operations as
+    /// `read()` drives them: `open`, then `start`/`show`/`next`/`stop` for each chunk,
+    /// then `release`. For in-kernel tests.
+    ///
+    /// The file is opened at `/sys/kernel/debug/NAME` (where debugfs is mounted); `ENOENT`
+    /// if that is not this file. debugfs's proxy has no `read_iter`, which `kernel_read()`
+    /// needs, so the reads call `seq_read_iter()`, what `seq_read()` does for user space.
+    pub fn read_back(&self, chunk: usize) -> Result<KVec<u8>> {
+        let path = CString::try_from_fmt(fmt!("/sys/kernel/debug/{}", self.name))?;
+        let mut buf = KVec::from_elem(0u8, chunk, GFP_KERNEL)?;
+        // SAFETY: `path` is a C string.
+        let file = unsafe { bindings::filp_open(path.as_char_ptr(), bindings::O_RDONLY as i32, 0) };
+        let file = from_err_ptr(file)?;
+        // SAFETY: `file` is open: its path is valid.
+        let ours = unsafe { (*file).f_path.dentry } == self.dentry.as_ptr();
+        let read = if ours {
+            // SAFETY: The file is ours, so `open::<T>` made it a seq_file; it stays open
+            // and our `data` alive (we borrow `self`) while we read.
+            unsafe { read_seq_file(file, &mut buf) }
+        } else {
+            Err(ENOENT)
+        };
+        // SAFETY: `file` was opened above; this is the matching close.
+        unsafe { bindings::fput(file) };
+        read
+    }
+}
+
+/// Reads the seq_file `file` from the start to the end, `buf.len()` bytes at a time.
+///
+/// # Safety
+///
+/// `file` must be an open seq_file whose operations can run until this returns.
+unsafe fn read_seq_file(file: *mut bindings::file, buf: &mut [u8]) -> Result<KVec<u8>> {
+    let mut out = KVec::new();
+    let mut pos = 0;
+    loop {
+        // SAFETY: All zeroes is a valid `kiocb` (plain data, no callback) and `iov_iter`
+        // (`iov_iter_kvec` sets it up next).
+        let (mut iocb, mut iter): (bindings::kiocb, bindings::iov_iter) =
+            unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
+        iocb.ki_filp = file;
+        iocb.ki_pos = pos;
+        let segment = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: `segment` describes `buf`, which outlives the read below.
+        unsafe { bindings::iov_iter_kvec(&mut iter, bindings::ITER_DEST, &segment, 1, buf.len()) };
+        // SAFETY: `file` is an open seq_file (caller's guarantee); `iter` writes to `buf`.
+        let n = unsafe { bindings::seq_read_iter(&mut iocb, &mut iter) };
+        pos = iocb.ki_pos;
+        match usize::try_from(n) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&buf[..n], GFP_KERNEL)?,
+            Err(_) => return Err(Error::from_errno(n as i32)),
+        }
     }
 }
 

@@ -11,9 +11,11 @@
 
 pub mod command;
 pub mod debugfs;
+pub mod fault;
 pub mod format;
 pub mod kbox;
 pub mod kthread;
+pub mod kunit;
 pub mod list;
 pub mod mempool;
 pub mod mutex;

@@ -9,7 +9,7 @@
 
 use super::slab::{Cached, ObjectBox, Source, StaticObject};
 use core::marker::PhantomData;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 
 use kernel::{bindings, prelude::*};
 
@@ -116,6 +116,17 @@ impl<T: Pooled> Mempool<T> {
         // SAFETY: A fresh element of `T::pool()` (an object of `T`'s cache, so sized and
         // aligned for `T`), holding its reference.
         Ok(unsafe { PoolBox::new(object.cast(), value) })
+    }
+
+    /// How many objects the reserve holds now (C's `pool->curr_nr`), `None` before the
+    /// pool is created. For in-kernel tests.
+    pub fn reserved(&'static self) -> Option<usize> {
+        let raw = self.pool.acquire()?;
+        // SAFETY: `raw` is a live pool (we hold a reference). `curr_nr` changes under the
+        // pool's lock; read once, without it, it is a value it had (C's `READ_ONCE`).
+        let n = unsafe { ptr::read_volatile(ptr::addr_of!((*raw.as_ptr()).curr_nr)) };
+        self.pool.release();
+        usize::try_from(n).ok()
     }
 }
 

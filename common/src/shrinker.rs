@@ -82,6 +82,51 @@ impl<T: Shrink> Shrinker<T> {
     pub fn data(&self) -> &T {
         &self.data
     }
+
+    /// Calls the `count_objects` callback as the shrinker core does, and returns what C
+    /// sees ([`SHRINK_EMPTY`] for none). For in-kernel tests.
+    pub fn count(&self) -> c_ulong {
+        let mut sc = control(0);
+        // SAFETY: `raw` is our registered shrinker (type invariant); `sc` is valid.
+        unsafe { count_objects::<T>(self.raw.as_ptr(), &mut sc) }
+    }
+
+    /// Calls the `scan_objects` callback as the shrinker core does, asking for
+    /// `nr_to_scan` objects, and returns what C sees: the callback's result
+    /// ([`SHRINK_STOP`] included) and the `nr_scanned` it reported. For in-kernel tests.
+    pub fn scan(&self, nr_to_scan: usize) -> Scan {
+        let mut sc = control(nr_to_scan);
+        // SAFETY: `raw` is our registered shrinker (type invariant); `sc` is valid.
+        let result = unsafe { scan_objects::<T>(self.raw.as_ptr(), &mut sc) };
+        Scan {
+            result,
+            nr_scanned: sc.nr_scanned,
+        }
+    }
+}
+
+/// What `count_objects` returns when there is nothing to free.
+pub const SHRINK_EMPTY: c_ulong = bindings::SHRINK_EMPTY as c_ulong;
+/// What `scan_objects` returns to stop reclaim from calling it again.
+pub const SHRINK_STOP: c_ulong = bindings::SHRINK_STOP as c_ulong;
+
+/// What a call of [`Shrinker::scan`] gave the shrinker core.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Scan {
+    /// The callback's return value: how many were freed, or [`SHRINK_STOP`].
+    pub result: c_ulong,
+    /// How many objects the callback says it looked at.
+    pub nr_scanned: c_ulong,
+}
+
+/// A `shrink_control` for a global (not memcg) shrink on node 0, in process context.
+fn control(nr_to_scan: usize) -> bindings::shrink_control {
+    // SAFETY: `shrink_control` is plain data (numbers, a mask, a pointer) for which all
+    // zeroes is valid: what `shrink_slab()` sees for node 0 without a memory cgroup.
+    let mut sc: bindings::shrink_control = unsafe { core::mem::zeroed() };
+    sc.gfp_mask = bindings::GFP_KERNEL;
+    sc.nr_to_scan = nr_to_scan as c_ulong;
+    sc
 }
 
 impl<T: Shrink> Drop for Shrinker<T> {

@@ -42,7 +42,7 @@ fn is_benign(text: &str) -> bool {
 }
 
 /// `[    1.234567] text` -> `text`.
-fn strip_timestamp(line: &str) -> &str {
+pub(crate) fn strip_timestamp(line: &str) -> &str {
     let line = line.trim_start_matches('\r');
     match line
         .strip_prefix('[')

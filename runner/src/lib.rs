@@ -10,6 +10,7 @@
 
 pub mod health;
 mod initramfs;
+pub mod ktap;
 pub mod output;
 mod qemu;
 mod scenario;
@@ -45,11 +46,23 @@ pub fn kdir() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
-/// The folder of stage `n` (`task1-history` for 1).
+/// Where the built modules are: `$TASKMONITOR_MODULES` (a copy of the stage folders,
+/// `common/` and `runner/faulty/` built against another kernel, such as the KASAN one),
+/// else the repository itself.
+pub fn modules_root() -> PathBuf {
+    std::env::var_os("TASKMONITOR_MODULES").map_or_else(repo_root, PathBuf::from)
+}
+
+/// The built module at `path`, relative to the repository (`runner/faulty/faulty.ko`).
+pub fn built_module(path: &str) -> PathBuf {
+    modules_root().join(path)
+}
+
+/// The folder of stage `n` (`task1-history` for 1), under [`modules_root`].
 pub fn stage_dir(n: u32) -> PathBuf {
     let prefix = format!("task{n}-");
-    std::fs::read_dir(repo_root())
-        .expect("repository root is readable")
+    std::fs::read_dir(modules_root())
+        .expect("the modules' root is readable")
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .find(|p| {

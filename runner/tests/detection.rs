@@ -4,10 +4,10 @@
 //! real kernel with `faulty.ko` (runner/faulty), and a clean run proves they do not fail
 //! for nothing.
 
-use runner::{repo_root, Scenario};
+use runner::{built_module, Scenario};
 
 fn faulty(name: &str) -> Scenario {
-    Scenario::new(name).module("faulty", repo_root().join("runner/faulty/faulty.ko"))
+    Scenario::new(name).module("faulty", built_module("runner/faulty/faulty.ko"))
 }
 
 fn failure(scenario: Scenario) -> String {

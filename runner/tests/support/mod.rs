@@ -10,6 +10,7 @@ pub const PAGE_SIZE: usize = 4096;
 /// Compares the run's transcript with its snapshot, volatile numbers filtered out.
 /// Steps named in the third argument (raw measurements, checked by the test) are left
 /// out. A macro, so that insta names the snapshot after the calling test file.
+#[allow(unused_macros)] // the stress tests check invariants, not snapshots
 macro_rules! snapshot {
     ($name:expr, $run:expr, $skip:expr $(,)?) => {
         $crate::support::filters()
