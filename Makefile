@@ -9,12 +9,13 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
-.PHONY: help setup kernel kdir modules demo test fmt-check clippy miri fuzz-quick fuzz shell diff \
-	readmes book rust-analyzer clean
+.PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset \
+	fmt-check clippy miri fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check
 
 help:
 	@echo "make demo                  set up, build, and show each stage working in a VM"
 	@echo "make test                  set up, build, and run every test (what CI runs)"
+	@echo "make test-full             make test, plus every VM test on the KASAN kernel"
 	@echo "make fuzz                  fuzz the command parser and the page formatter (FUZZ_SECONDS each)"
 	@echo "make shell TASK=N          interactive VM shell with stage N's module"
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
@@ -22,6 +23,8 @@ help:
 	@echo "make book                  build the book into book/build"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
 	@echo "make rust-analyzer         write rust-project.json in every stage"
+	@echo "make bench                 measure memory, CPU and export costs in VMs (~8 min) for the book"
+	@echo "make bench-check           check the committed measurements' report, and a tiny VM run"
 
 setup:
 	@./scripts/setup.sh
@@ -37,6 +40,7 @@ kdir:
 # repository's module folders (Kbuild writes its outputs next to the sources).
 KASAN_KDIR = $(shell ./scripts/kernel.sh kasan)
 KASAN_MODULES := $(CURDIR)/target/kasan-modules
+KASAN_ENV = TASKMONITOR_KDIR=$(KASAN_KDIR) TASKMONITOR_MODULES=$(KASAN_MODULES)
 
 # Each stage and test module, with clippy, warnings as errors.
 modules: kernel
@@ -80,9 +84,21 @@ fuzz-quick: setup
 fuzz: setup
 	./scripts/fuzz.sh
 
+# Everything, with the VM tests on the test kernel, then the stress and KUnit tests (which
+# reach every stage and every wrapper) again on the KASAN kernel.
 test: modules fmt-check clippy miri fuzz-quick book
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
+	$(MAKE) --no-print-directory kasan-subset
+
+# `make test`, and the other VM tests on the KASAN kernel as well.
+KASAN_REST = $(patsubst runner/tests/%.rs,--test %,$(filter-out runner/tests/stress.rs \
+	runner/tests/kunit.rs runner/tests/bench_%,$(wildcard runner/tests/*.rs)))
+test-full: test
+	$(KASAN_ENV) cargo test -p runner $(KASAN_REST)
+
+kasan-subset: modules-kasan
+	$(KASAN_ENV) cargo test -p runner --test stress --test kunit
 
 shell: modules
 	@test -n "$(TASK)" || { echo "usage: make shell TASK=N"; exit 2; }
@@ -111,3 +127,21 @@ clean:
 	done
 	cargo clean
 	rm -rf book/build
+
+# The measuring tool run inside the VM, linked statically: the VM has only busybox.
+BENCH_TARGET := x86_64-unknown-linux-gnu
+BENCH_GUEST := target/$(BENCH_TARGET)/release/bench-guest
+BUILD_BENCH_GUEST = CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+	cargo build -q --release -p taskmonitor-bench --bin bench-guest --target $(BENCH_TARGET)
+BENCH_DIR := book/src/measurements
+
+# Measures every stage in VMs and writes the report and plots that the book includes.
+bench: modules
+	$(BUILD_BENCH_GUEST)
+	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- run $(BENCH_GUEST) $(BENCH_DIR)
+
+# The committed report is what the code makes of the committed raw data, and a tiny VM
+# run still measures and reports (seconds).
+bench-check: modules
+	$(BUILD_BENCH_GUEST)
+	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- check $(BENCH_GUEST) $(BENCH_DIR)

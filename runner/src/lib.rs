@@ -46,6 +46,12 @@ pub fn kdir() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
+/// Whether the VMs boot the KASAN kernel (`scripts/kernel.sh kasan`), whose memory
+/// overhead some tests allow for.
+pub fn kasan() -> bool {
+    kdir().to_string_lossy().contains("-kasan-")
+}
+
 /// Where the built modules are: `$TASKMONITOR_MODULES` (a copy of the stage folders,
 /// `common/` and `runner/faulty/` built against another kernel, such as the KASAN one),
 /// else the repository itself.

@@ -43,12 +43,20 @@ END { printf "reads %d lines %d malformed %d disorder %d\n", reads, lines, bad, 
 END
 echo ok"#;
 
+/// failslab's `times`: counted down at each failure it injects, so what is left at the end
+/// tells how many it injected.
+const FAULTS: u64 = 100_000_000;
+
 /// Turns failslab on for the sample cache, at no probability yet (see
 /// Documentation/fault-injection/fault-injection.rst; `verbose 0`: no stack per failure).
-const FAILSLAB: &str = "FS=/sys/kernel/debug/failslab
+fn failslab() -> String {
+    format!(
+        "FS=/sys/kernel/debug/failslab
 echo 1 > /sys/kernel/slab/task_sample/failslab
 echo Y > $FS/cache-filter; echo N > $FS/ignore-gfp-wait; echo 0 > $FS/verbose
-echo -1 > $FS/times; echo 1 > $FS/interval; echo 0 > $FS/probability; echo ok";
+echo {FAULTS} > $FS/times; echo 1 > $FS/interval; echo 0 > $FS/probability; echo ok"
+    )
+}
 
 /// What a stage has, from the lab's tasks.
 struct Stage {
@@ -68,12 +76,13 @@ impl Stage {
     fn multi(&self) -> bool {
         self.n >= 7
     }
-    /// Stage 5's thread prints every sample: a slower rate keeps the console usable.
+    /// Samples per second. Stage 5's thread prints every sample: a slower rate keeps the
+    /// console usable. Stage 7 samples 16 processes: at 100 Hz that is 1600 samples a
+    /// second, about what the other stages take from one process at 1000 Hz.
     fn frequency(&self) -> u32 {
-        if self.n == 5 {
-            100
-        } else {
-            1000
+        match self.n {
+            5 | 7 => 100,
+            _ => 1000,
         }
     }
 
@@ -180,7 +189,7 @@ must() { a=$(answer "$1"); case "$a" in *"$2"*) ;; *) echo "$1: $a" >> /tmp/unex
             s = s.step("shrinker", SHRINKER);
         }
         if self.cache() {
-            s = s.step("failslab", FAILSLAB);
+            s = s.step("failslab", &failslab());
         }
         if self.multi() {
             s = s.step(
@@ -196,6 +205,9 @@ must() { a=$(answer "$1"); case "$a" in *"$2"*) ;; *) echo "$1: $a" >> /tmp/unex
         }
         stress.push_str("wait $W; echo stopped");
         s = s.step("stress", &stress);
+        if self.cache() {
+            s = s.step("faults-left", "cat $FS/times");
+        }
         s = s.step("sysfs-reads", "cat /tmp/sysfs.check");
         if self.debugfs() {
             s = s.step("debugfs-reads", "cat /tmp/debugfs.check");
@@ -311,6 +323,47 @@ fn stress(n: u32) {
     );
     assert_eq!(run.output("rmmod"), "unloaded\n");
     assert_eq!(run.output("cycles").trim(), CYCLES.to_string());
+
+    record(&stage, &run, sysfs);
+}
+
+/// Writes the run's figures to `target/reliability/` for the reliability table
+/// (`scripts/reliability-table.sh` turns them into Markdown).
+fn record(stage: &Stage, run: &Run, sysfs: [u64; 4]) {
+    let mut figures = vec![
+        ("stage", stage.n.to_string()),
+        ("kernel", kernel_name()),
+        ("stress_seconds", STRESS_SECONDS.to_string()),
+        ("frequency", stage.frequency().to_string()),
+        ("cycles", CYCLES.to_string()),
+        ("sysfs_reads", sysfs[0].to_string()),
+        ("sysfs_lines", sysfs[1].to_string()),
+    ];
+    if stage.debugfs() {
+        let debugfs = read_summary(run, "debugfs-reads");
+        figures.push(("debugfs_reads", debugfs[0].to_string()));
+        figures.push(("debugfs_lines", debugfs[1].to_string()));
+    }
+    if stage.cache() {
+        let left: u64 = run.output("faults-left").trim().parse().expect("times");
+        figures.push(("faults_injected", (FAULTS - left).to_string()));
+    }
+    if stage.multi() {
+        let bad = run.console.matches("bad command (").count();
+        figures.push(("bad_commands", bad.to_string()));
+        let mortals = run.output("mortals").lines().count();
+        figures.push(("exited_while_monitored", mortals.to_string()));
+    }
+    let dir = runner::repo_root().join("target/reliability");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text: String = figures.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let file = dir.join(format!("stage{}-{}.txt", stage.n, kernel_name()));
+    std::fs::write(file, text).unwrap();
+}
+
+/// `kasan` when the tests run on the KASAN kernel, else `default`.
+fn kernel_name() -> String {
+    String::from(if runner::kasan() { "kasan" } else { "default" })
 }
 
 #[test]

@@ -146,8 +146,10 @@ fn memory_pressure_makes_reclaim_free_samples() {
     let [(_, high), (mib, low)] = drop.expect("reclaim never freed a sample") else {
         unreachable!()
     };
+    // KASAN's shadow (an eighth of memory) and quarantine leave less to fill.
+    let pressure = if runner::kasan() { 10 } else { 20 };
     assert!(
-        *mib >= 20,
+        *mib >= pressure,
         "reclaim at {mib} MiB filled: not memory pressure"
     );
     println!("reclaim freed samples at {mib} MiB filled: {high} -> {low}");

@@ -29,9 +29,13 @@ fn samples_live_in_their_own_slab_cache() {
         .step("sizes", "dmesg | grep -o 'taskmonitor: sizeof.*'")
         .step(
             "slab",
-            "cd /sys/kernel/slab/task_sample && grep . object_size slab_size aliases; cd - >/dev/null",
+            "cd /sys/kernel/slab/task_sample && grep . object_size aliases; cd - >/dev/null",
         )
-        .step("objects", "cut -d' ' -f1 /sys/kernel/slab/task_sample/objects")
+        .step("slab-size", "cat /sys/kernel/slab/task_sample/slab_size")
+        .step(
+            "objects",
+            "cut -d' ' -f1 /sys/kernel/slab/task_sample/objects",
+        )
         .step("shrinker", SHRINKER)
         .step("count1", "echo count $(cut -d' ' -f2 $S/count)")
         .step("cat1", "cat /sys/kernel/taskmonitor")
@@ -41,7 +45,11 @@ fn samples_live_in_their_own_slab_cache() {
         .step("cache-gone", "ls /sys/kernel/slab/task_sample")
         .run()
         .unwrap();
-    snapshot!("samples_live_in_their_own_slab_cache", &run, &["objects"]);
+    snapshot!(
+        "samples_live_in_their_own_slab_cache",
+        &run,
+        &["objects", "slab-size"]
+    );
 
     let (size, ksize, object_size) = sizes(&module_log(&run));
     // A kmalloc'd sample takes the next size class; the cache's objects are exact.
@@ -49,6 +57,17 @@ fn samples_live_in_their_own_slab_cache() {
     assert_eq!(object_size, size);
     let slab = numbers(&run, "slab");
     assert_eq!(slab[0], size, "object_size");
+    // Each object takes its size in the slab, no more; KASAN adds its redzone and the
+    // metadata that tracks who allocated and freed the object.
+    let slab_size = numbers(&run, "slab-size")[0];
+    if runner::kasan() {
+        assert!(
+            slab_size > size,
+            "slab_size {slab_size} on the KASAN kernel"
+        );
+    } else {
+        assert_eq!(slab_size, size, "slab_size");
+    }
     // The cache holds at least the samples in the history.
     let count = numbers(&run, "count1")[0];
     assert!(numbers(&run, "objects")[0] >= count, "objects < {count}");
