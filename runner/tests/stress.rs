@@ -283,12 +283,14 @@ fn stress(n: u32) {
     let stage = Stage { n };
     let run = stage.scenario().run().unwrap();
 
+    // How many reads fit in the time depends on the machine (and KASAN): at least one
+    // round of each reader, and lines to check.
     let sysfs = read_summary(&run, "sysfs-reads");
-    assert!(sysfs[0] >= 20 && sysfs[1] > 0, "few reads: {sysfs:?}");
+    assert!(sysfs[0] >= 4 && sysfs[1] > 0, "few reads: {sysfs:?}");
     assert_eq!(sysfs[2..], [0, 0], "{}", run.output("sysfs-reads"));
     if stage.debugfs() {
         let debugfs = read_summary(&run, "debugfs-reads");
-        assert!(debugfs[0] >= 4 && debugfs[1] > 0, "few reads: {debugfs:?}");
+        assert!(debugfs[0] >= 2 && debugfs[1] > 0, "few reads: {debugfs:?}");
         assert_eq!(debugfs[2..], [0, 0], "{}", run.output("debugfs-reads"));
     }
     if stage.multi() {
