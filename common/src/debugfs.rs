@@ -266,10 +266,12 @@ impl<T: SeqShow> Drop for DebugfsFile<T> {
     }
 }
 
-/// What one open file keeps: the data, and the lock from `start` to `stop`.
+/// What one open file keeps: the data, the lock from `start` to `stop`, and how many
+/// items the list had ever been pushed when the read began.
 struct State<T: SeqShow> {
     data: &'static T,
     locked: Option<T::Locked<'static>>,
+    pushed_at_start: u64,
 }
 
 /// The seq_file's state.
@@ -294,7 +296,15 @@ fn locked_list<T: SeqShow>(state: &State<T>) -> &List<T::Owner> {
     )
 }
 
-/// `start` of every `Fops<T>`: locks, and finds the item at `*pos`.
+/// `start` of every `Fops<T>`: locks, and finds the item at `*pos`, the number of items
+/// shown since the read began.
+///
+/// seq_file renders a long read a buffer at a time, taking the lock anew for each, and
+/// the list moves in between. The kernel's `seq_list_start()` finds its place again by
+/// index, so items pushed in between make it show some twice. Here the index is moved by
+/// the number of items pushed since the read began, which makes a read of a list that
+/// only grows at the front and shrinks at the back (a history) show each item once, in
+/// order: those present when the read began, less those removed before it got to them.
 ///
 /// # Safety
 ///
@@ -303,11 +313,19 @@ unsafe extern "C" fn start<T: SeqShow>(m: *mut bindings::seq_file, pos: *mut i64
     // SAFETY: seq_file calls us on a file opened by `open::<T>`, with a valid `pos`.
     let (state, pos) = unsafe { (state::<T>(m), *pos) };
     // Locked even when nothing is left to show: `stop` is always called and unlocks.
-    state.locked = Some(state.data.lock());
+    let locked = state.data.lock();
+    let pushed = T::list(&locked).pushed();
+    state.locked = Some(locked);
+    if pos == 0 {
+        state.pushed_at_start = pushed;
+    }
+    let moved = pushed.wrapping_sub(state.pushed_at_start);
     let list = locked_list(state);
-    let item = usize::try_from(pos)
+    let item = u64::try_from(pos)
         .ok()
-        .and_then(|pos| list.iter().nth(pos));
+        .and_then(|pos| pos.checked_add(moved))
+        .and_then(|index| usize::try_from(index).ok())
+        .and_then(|index| list.iter().nth(index));
     item.map_or(ptr::null_mut(), |item| {
         (item as *const Item<T>).cast_mut().cast()
     })
@@ -384,7 +402,12 @@ unsafe extern "C" fn open<T: SeqShow>(
     // SAFETY: debugfs gives the file's private data, our `T`, in `i_private`; it lives
     // while the file exists, and operations on a removed file are cut off.
     let data = unsafe { &*(*inode).i_private.cast::<T>() };
-    let state = match KBox::new(State::<T> { data, locked: None }, GFP_KERNEL) {
+    let state = State::<T> {
+        data,
+        locked: None,
+        pushed_at_start: 0,
+    };
+    let state = match KBox::new(state, GFP_KERNEL) {
         Ok(state) => state,
         Err(_) => return -(bindings::ENOMEM as c_int),
     };

@@ -151,6 +151,8 @@ pub unsafe trait Owner {
 pub struct List<P: Owner> {
     front: *const Links,
     back: *const Links,
+    /// How many items were ever pushed at the front (see [`List::pushed`]).
+    pushed: u64,
     _owns: PhantomData<P>,
 }
 
@@ -171,8 +173,16 @@ impl<P: Owner> List<P> {
         Self {
             front: ptr::null(),
             back: ptr::null(),
+            pushed: 0,
             _owns: PhantomData,
         }
+    }
+
+    /// How many items were ever pushed at the front. Between two looks at a list that
+    /// only grows at the front and shrinks at the back (a history), the difference is how
+    /// far every item's index from the front has moved.
+    pub fn pushed(&self) -> u64 {
+        self.pushed
     }
 
     /// Whether the list is empty.
@@ -203,6 +213,7 @@ impl<P: Owner> List<P> {
         }
         // INVARIANT: `links` is the new first item, linked to the old first one.
         self.front = links;
+        self.pushed += 1;
     }
 
     /// Takes the item at the back (C's `list_last_entry()` and `list_del()`).
@@ -371,6 +382,25 @@ mod tests {
         assert!(l.is_empty());
         assert!(l.pop_back().is_none());
         assert_eq!(DROPS.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn pushed_counts_every_push_and_no_removal() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut l = list(&[1, 2, 3], &DROPS);
+        assert_eq!(l.pushed(), 3);
+        drop(l.pop_back());
+        drop(l.remove_first(|i| i.value == 3));
+        assert_eq!(l.pushed(), 3);
+        // Index 0 (value 2) moves by one with each push: what a seq_file read relies on.
+        let before = l.pushed();
+        l.push_front(Box::new(Item {
+            value: 4,
+            links: Links::new(),
+            drops: &DROPS,
+        }));
+        let moved = usize::try_from(l.pushed() - before).unwrap();
+        assert_eq!(l.iter().nth(moved).unwrap().value, 2);
     }
 
     #[test]

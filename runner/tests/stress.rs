@@ -21,14 +21,13 @@ const STRESS_SECONDS: u32 = 20;
 const CYCLES: u32 = 20;
 
 /// Checks a stream of reads, each ended by a `--` line: every line is a sample line, and
-/// with `-v order=1`, within one read a process's CPU times never increase from one line
-/// to the next (the history is newest first). Prints the first offenders and a summary.
+/// within one read a process's CPU times never increase from one line to the next (the
+/// history is newest first). Prints the first offenders and a summary.
 ///
-/// Order is checked on sysfs reads only: `show` renders the page under the history's
-/// lock in one go. seq_file renders a debugfs read a page at a time, taking the lock
-/// anew for each and finding its place by index, as the kernel's `seq_list_start` does;
-/// samples pushed in between shift the list, so a long read may repeat or skip a few
-/// lines at a page boundary. Each line stays whole.
+/// A debugfs read spans many pages, each rendered under the lock taken anew, while
+/// samples come and go: order holds only because `start` finds its place again by the
+/// number of samples pushed since the read began (`common/src/debugfs.rs`). An index
+/// alone, as the kernel's `seq_list_start()` uses, would show some samples twice.
 const CHECK_READS: &str = r#"cat > /tmp/check.awk <<'END'
 /^--$/ { reads++; split("", u); split("", s); next }
 !/^pid [0-9]+ usr [0-9]+ sys [0-9]+ total [0-9]+ stack [0-9]+ data [0-9]+$/ {
@@ -36,7 +35,7 @@ const CHECK_READS: &str = r#"cat > /tmp/check.awk <<'END'
 }
 {
   lines++; p = $2
-  if (order && (p in u) && ($4 + 0 > u[p] || $6 + 0 > s[p])) { if (dis++ < 3) print "disorder: " $0 }
+  if ((p in u) && ($4 + 0 > u[p] || $6 + 0 > s[p])) { if (dis++ < 3) print "disorder: " $0 }
   u[p] = $4 + 0; s[p] = $6 + 0
 }
 END { printf "reads %d lines %d malformed %d disorder %d\n", reads, lines, bad, dis }
@@ -92,7 +91,7 @@ impl Stage {
             // sysfs with every buffer size from one byte to a page.
             "while running; do for bs in 1 7 64 4096; do \
              dd if=/sys/kernel/taskmonitor bs=$bs 2>/dev/null; echo --; done; \
-             done | awk -v order=1 -f /tmp/check.awk > /tmp/sysfs.check"
+             done | awk -f /tmp/check.awk > /tmp/sysfs.check"
                 .to_string(),
             // Processes come and go.
             "while running; do sleep 0.05 & usleep 20000; done".to_string(),
@@ -101,7 +100,7 @@ impl Stage {
             loops.push(
                 "while running; do cat /sys/kernel/debug/taskmonitor; echo --; \
                  dd if=/sys/kernel/debug/taskmonitor bs=29 2>/dev/null; echo --; \
-                 done | awk -v order=0 -f /tmp/check.awk > /tmp/debugfs.check"
+                 done | awk -f /tmp/check.awk > /tmp/debugfs.check"
                     .to_string(),
             );
         }
