@@ -8,7 +8,7 @@
 //! declared with [`debugfs_fops!`](crate::debugfs_fops), whose `owner` pins the module while
 //! the file is open.
 
-use super::list::{List, Owner};
+use super::list::{List, Owner, Stamp};
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
@@ -266,12 +266,64 @@ impl<T: SeqShow> Drop for DebugfsFile<T> {
     }
 }
 
-/// What one open file keeps: the data, the lock from `start` to `stop`, and how many
-/// items the list had ever been pushed when the read began.
+/// What one open file keeps: the data, the lock from `start` to `stop`, how many items
+/// the list had ever been pushed when the read began, and where the last pass got to.
 struct State<T: SeqShow> {
     data: &'static T,
     locked: Option<T::Locked<'static>>,
     pushed_at_start: u64,
+    cursor: Option<Cursor<Item<T>>>,
+}
+
+/// The last item a pass returned, so that the next pass goes on from it instead of
+/// walking the list from its front again: a read of N items then costs O(N), not O(N²).
+///
+/// # Invariants
+///
+/// `item` was in the list whose stamp is `stamp`, at `index`, when the list had had
+/// `pushed` pushes. While the list's stamp is still `stamp`, no item has left it, so
+/// `item` is still in it, at `index` moved by the pushes since.
+struct Cursor<I> {
+    item: *const I,
+    index: u64,
+    pushed: u64,
+    stamp: Stamp,
+}
+
+impl<I> Cursor<I> {
+    /// The cursor of `item`, at `index` in `list`.
+    fn new<P: Owner<Item = I>>(list: &List<P>, item: &I, index: u64) -> Self {
+        // INVARIANT: `item` is in `list`, at `index`, now.
+        Self {
+            item,
+            index,
+            pushed: list.pushed(),
+            stamp: list.stamp(),
+        }
+    }
+
+    /// The item at `index` in `list`, found from the cursor when it is still valid and
+    /// not past the item, else from the front.
+    fn find<'a, P: Owner<Item = I>>(
+        cursor: Option<&Self>,
+        list: &'a List<P>,
+        index: u64,
+    ) -> Option<&'a I> {
+        if let Some(cursor) = cursor.filter(|c| c.stamp == list.stamp()) {
+            let at = cursor.index + (list.pushed() - cursor.pushed);
+            if let Some(steps) = index.checked_sub(at) {
+                // SAFETY: The stamp is unchanged, so `item` is still in `list` (type
+                // invariant), alive while `list` is borrowed.
+                let mut item = unsafe { &*cursor.item };
+                for _ in 0..steps {
+                    // SAFETY: `item` is in `list`: the cursor's, or the one after it.
+                    item = unsafe { list.next_after(item) }?;
+                }
+                return Some(item);
+            }
+        }
+        list.iter().nth(usize::try_from(index).ok()?)
+    }
 }
 
 /// The seq_file's state.
@@ -320,15 +372,17 @@ unsafe extern "C" fn start<T: SeqShow>(m: *mut bindings::seq_file, pos: *mut i64
         state.pushed_at_start = pushed;
     }
     let moved = pushed.wrapping_sub(state.pushed_at_start);
+    let Some(index) = u64::try_from(pos).ok().and_then(|p| p.checked_add(moved)) else {
+        return ptr::null_mut();
+    };
     let list = locked_list(state);
-    let item = u64::try_from(pos)
-        .ok()
-        .and_then(|pos| pos.checked_add(moved))
-        .and_then(|index| usize::try_from(index).ok())
-        .and_then(|index| list.iter().nth(index));
-    item.map_or(ptr::null_mut(), |item| {
+    let item = Cursor::find(state.cursor.as_ref(), list, index);
+    let cursor = item.map(|item| Cursor::new(list, item, index));
+    let item = item.map_or(ptr::null_mut(), |item| {
         (item as *const Item<T>).cast_mut().cast()
-    })
+    });
+    state.cursor = cursor;
+    item
 }
 
 /// `next`: the item after `v`.
@@ -345,11 +399,20 @@ unsafe extern "C" fn next<T: SeqShow>(
     // list since the lock has been held since.
     unsafe {
         *pos += 1;
-        let list = locked_list(state::<T>(m));
+        let state = state::<T>(m);
+        let list = locked_list(state);
         let next = list.next_after(&*v.cast::<Item<T>>());
-        next.map_or(ptr::null_mut(), |item| {
+        let advanced = next
+            .zip(state.cursor.as_ref())
+            .map(|(item, c)| Cursor::new(list, item, c.index + 1));
+        let next = next.map_or(ptr::null_mut(), |item| {
             (item as *const Item<T>).cast_mut().cast()
-        })
+        });
+        // At the end, the cursor stays on the last item.
+        if advanced.is_some() {
+            state.cursor = advanced;
+        }
+        next
     }
 }
 
@@ -406,6 +469,7 @@ unsafe extern "C" fn open<T: SeqShow>(
         data,
         locked: None,
         pushed_at_start: 0,
+        cursor: None,
     };
     let state = match KBox::new(state, GFP_KERNEL) {
         Ok(state) => state,

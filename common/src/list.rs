@@ -14,6 +14,7 @@
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// The links of a list item (C's `struct list_head` member).
 ///
@@ -153,8 +154,23 @@ pub struct List<P: Owner> {
     back: *const Links,
     /// How many items were ever pushed at the front (see [`List::pushed`]).
     pushed: u64,
+    /// Which list this is and how many items it ever lost (see [`List::stamp`]).
+    stamp: Stamp,
     _owns: PhantomData<P>,
 }
+
+/// Names a list and counts the items it ever lost: while a list's stamp stays the same,
+/// every item seen in it earlier is still in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// Unique among lists that ever held an item (0 until then).
+    list: u64,
+    removed: u64,
+}
+
+/// The next list identity: never reused, so a list put in place of another (which dropped
+/// the other's items) never has its stamp.
+static NEXT_LIST: AtomicU64 = AtomicU64::new(1);
 
 // SAFETY: The list owns its items through `P`: sending it sends them.
 unsafe impl<P: Owner + Send> Send for List<P> {}
@@ -174,8 +190,17 @@ impl<P: Owner> List<P> {
             front: ptr::null(),
             back: ptr::null(),
             pushed: 0,
+            stamp: Stamp {
+                list: 0,
+                removed: 0,
+            },
             _owns: PhantomData,
         }
+    }
+
+    /// The list's identity and how many items it ever lost.
+    pub fn stamp(&self) -> Stamp {
+        self.stamp
     }
 
     /// How many items were ever pushed at the front. Between two looks at a list that
@@ -214,6 +239,9 @@ impl<P: Owner> List<P> {
         // INVARIANT: `links` is the new first item, linked to the old first one.
         self.front = links;
         self.pushed += 1;
+        if self.stamp.list == 0 {
+            self.stamp.list = NEXT_LIST.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Takes the item at the back (C's `list_last_entry()` and `list_del()`).
@@ -245,6 +273,7 @@ impl<P: Owner> List<P> {
     ///
     /// `links` must be an item of this list.
     unsafe fn unlink(&mut self, links: *const Links) -> P {
+        self.stamp.removed += 1;
         // SAFETY: `links` and its neighbours are items of this list (caller, invariant).
         unsafe {
             let LinkPtrs { prev, next } = (*links).get();
@@ -401,6 +430,29 @@ mod tests {
         }));
         let moved = usize::try_from(l.pushed() - before).unwrap();
         assert_eq!(l.iter().nth(moved).unwrap().value, 2);
+    }
+
+    #[test]
+    fn stamps_change_with_every_removal_and_name_one_list() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut l = list(&[1, 2, 3], &DROPS);
+        let stamp = l.stamp();
+        l.push_front(Box::new(Item {
+            value: 4,
+            links: Links::new(),
+            drops: &DROPS,
+        }));
+        assert_eq!(l.stamp(), stamp, "a push keeps every item in");
+        drop(l.pop_back());
+        let popped = l.stamp();
+        assert_ne!(popped, stamp);
+        drop(l.remove_first(|i| i.value == 3));
+        assert_ne!(l.stamp(), popped);
+        // Another list, even at the same place, never has the same stamp.
+        let before = l.stamp();
+        l = list(&[1], &DROPS);
+        assert_ne!(l.stamp(), before);
+        assert_ne!(List::<Box<Item>>::new().stamp(), l.stamp());
     }
 
     #[test]
