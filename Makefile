@@ -23,7 +23,7 @@ help:
 	@echo "make book                  build the book into book/build"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
 	@echo "make rust-analyzer         write rust-project.json in every stage"
-	@echo "make bench                 measure memory, CPU and export costs in VMs (~8 min) for the book"
+	@echo "make bench                 measure memory, CPU and export costs in VMs (~10 min) for the book"
 	@echo "make bench-check           check the committed measurements' report, and a tiny VM run"
 
 setup:
@@ -86,7 +86,7 @@ fuzz: setup
 
 # Everything, with the VM tests on the test kernel, then the stress and KUnit tests (which
 # reach every stage and every wrapper) again on the KASAN kernel.
-test: modules fmt-check clippy miri fuzz-quick book
+test: modules fmt-check clippy miri fuzz-quick book bench-check
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 	$(MAKE) --no-print-directory kasan-subset

@@ -51,7 +51,8 @@ const EPILOGUE: &[(&str, &str)] = &[
 #[derive(Clone)]
 pub struct Scenario {
     name: String,
-    modules: Vec<(String, PathBuf)>,
+    /// Files of the initramfs: where, from which host file, with which mode.
+    files: Vec<(String, PathBuf, u32)>,
     steps: Vec<(String, String)>,
     memory_mb: u32,
     timeout: Duration,
@@ -152,7 +153,7 @@ impl Scenario {
     pub fn new(name: &str) -> Self {
         Self {
             name: name.to_string(),
-            modules: Vec::new(),
+            files: Vec::new(),
             steps: Vec::new(),
             memory_mb: 256,
             timeout: Duration::from_secs(180),
@@ -166,8 +167,14 @@ impl Scenario {
     }
 
     /// Adds a module as `/lib/modules/NAME.ko`.
-    pub fn module(mut self, name: &str, ko: impl Into<PathBuf>) -> Self {
-        self.modules.push((name.to_string(), ko.into()));
+    pub fn module(self, name: &str, ko: impl Into<PathBuf>) -> Self {
+        self.file(&format!("/lib/modules/{name}.ko"), ko, 0o644)
+    }
+
+    /// Adds the host file `host` to the VM as `path`, with permissions `mode` (a static
+    /// program as `/bin/NAME` with 0o755, say).
+    pub fn file(mut self, path: &str, host: impl Into<PathBuf>, mode: u32) -> Self {
+        self.files.push((path.to_string(), host.into(), mode));
         self
     }
 
@@ -256,14 +263,14 @@ cd /lib/modules
         let init = dir.path().join("init");
         std::fs::write(&init, self.init_script()).map_err(setup)?;
         fs.add("/init", &init, 0o755);
-        for (name, ko) in &self.modules {
-            if !ko.exists() {
+        for (path, host, mode) in &self.files {
+            if !host.exists() {
                 return Err(RunError::Setup(format!(
                     "{} is not built: run `make test` (or `make modules`)",
-                    ko.display()
+                    host.display()
                 )));
             }
-            fs.add(&format!("/lib/modules/{name}.ko"), ko, 0o644);
+            fs.add(path, host, *mode);
         }
         let initrd = fs.build(&kdir, dir.path()).map_err(setup)?;
 

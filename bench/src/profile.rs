@@ -1,0 +1,106 @@
+//! How much a run measures: the full benchmark, or a tiny run that only checks that the
+//! scenarios and the report still work.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// Samples in the history for the memory and export measurements.
+    pub samples: u64,
+    /// Sampling frequency of every measurement (the module's maximum).
+    pub frequency: u32,
+    /// Stages whose memory is measured in a VM of their own (stage 7's is measured in the
+    /// stage 7 VM).
+    pub memory_stages: Vec<u32>,
+    /// Processes stage 7 monitors to fill its history quickly.
+    pub monitored: u32,
+    /// Numbers of monitored processes for the sampling cost.
+    pub pid_counts: Vec<u32>,
+    /// Repetitions of each cost and export measurement.
+    pub repeats: u32,
+    /// History sizes for the export: `samples`, halved this many times.
+    pub export_sizes: u32,
+    /// Reads of the stage 1 sysfs file per round.
+    pub sysfs_reads: u32,
+    /// Seconds of each window on the module's thread (one with 1000 processes or more,
+    /// whose history grows fastest).
+    pub window_seconds: u32,
+    /// About how many samples each run of the userspace sampler takes.
+    pub sampler_samples: u32,
+    /// Whether to run the memory-pressure scenario.
+    pub shrinker: bool,
+}
+
+impl Profile {
+    /// What `make bench` measures.
+    pub fn full() -> Self {
+        Self {
+            samples: 100_000,
+            frequency: 1000,
+            memory_stages: (1..=6).collect(),
+            monitored: 100,
+            pid_counts: vec![1, 10, 100, 1000],
+            repeats: 3,
+            export_sizes: 4,
+            sysfs_reads: 200,
+            window_seconds: 2,
+            sampler_samples: 1000,
+            shrinker: true,
+        }
+    }
+
+    /// What `make bench-check` measures: one small stage 7 VM, seconds.
+    pub fn quick() -> Self {
+        Self {
+            samples: 2_000,
+            frequency: 1000,
+            memory_stages: Vec::new(),
+            monitored: 10,
+            pid_counts: vec![1, 10],
+            repeats: 1,
+            export_sizes: 2,
+            sysfs_reads: 10,
+            window_seconds: 1,
+            sampler_samples: 200,
+            shrinker: false,
+        }
+    }
+
+    /// How long the module's thread is measured with `pids` processes: long enough for
+    /// thousands of samples, short enough that the history stays far from memory pressure
+    /// (1000 processes at 1000 Hz add some 70,000 samples a second under emulation).
+    pub fn window_seconds(&self, pids: u32) -> u32 {
+        if pids >= 1000 {
+            1
+        } else {
+            self.window_seconds
+        }
+    }
+
+    /// How many periods the userspace sampler runs with `pids` processes: about
+    /// `sampler_samples` samples, and at least 20 periods.
+    pub fn sampler_ticks(&self, pids: u32) -> u32 {
+        (self.sampler_samples / pids.max(1)).max(20)
+    }
+
+    /// The most processes any measurement needs.
+    pub fn processes(&self) -> u32 {
+        let most = self.pid_counts.iter().copied().max().unwrap_or(0);
+        most.max(self.monitored)
+    }
+
+    /// The parameters the report states, kept in the raw data.
+    pub fn params(&self) -> BTreeMap<String, u64> {
+        [
+            ("samples", self.samples),
+            ("frequency", self.frequency.into()),
+            ("monitored", self.monitored.into()),
+            ("repeats", self.repeats.into()),
+            ("sysfs_reads", self.sysfs_reads.into()),
+            ("trace_ms", crate::scenarios::TRACE_MS),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
