@@ -23,7 +23,7 @@ help:
 	@echo "make book                  build the book into book/build"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
 	@echo "make rust-analyzer         write rust-project.json in every stage"
-	@echo "make bench                 measure memory, CPU and export costs in VMs (~10 min) for the book"
+	@echo "make bench                 measure memory, CPU and export costs in VMs (~7 min) for the book"
 	@echo "make bench-check           check the committed measurements' report, and a tiny VM run"
 
 setup:
