@@ -15,7 +15,7 @@ ls "$dir"/stage*-*.txt >/dev/null 2>&1 || {
 }
 
 table() {
-  echo "| stage | kernel | stress | lines read and checked (sysfs + debugfs) | sample allocations failed by failslab | bad commands refused | processes exited while monitored | insmod/rmmod cycles | splats, bad taint, leaks |"
+  echo "| stage | kernel | stress | lines read and checked (sysfs + debugfs) | sample allocations failed by failslab | malformed commands refused (EINVAL) | processes exited while monitored | insmod/rmmod cycles | splats, bad taint, leaks |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for f in $(ls "$dir"/stage*-*.txt | sort -V); do
     awk -F= '
