@@ -29,6 +29,22 @@ pub fn plots(r: &Report, dir: &Path) -> Result {
     Ok(())
 }
 
+/// Draws the legend at `corner` and writes the plot out.
+fn finish<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    corner: SeriesLabelPosition,
+) -> Result {
+    chart
+        .configure_series_labels()
+        .position(corner)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
 fn area(path: &Path) -> Result<DrawingArea<SVGBackend<'_>, Shift>> {
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
@@ -110,14 +126,7 @@ fn memory(r: &Report, path: &Path) -> Result {
         .map_err(err)?
         .label("slab memory per sample, measured")
         .legend(swatch(MODULE));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    finish(&mut chart, &root, SeriesLabelPosition::UpperLeft)
 }
 
 /// The range of `values` widened to whole powers of ten, for a log axis.
@@ -184,14 +193,7 @@ fn cost(r: &Report, path: &Path) -> Result {
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    finish(&mut chart, &root, SeriesLabelPosition::UpperLeft)
 }
 
 /// CPU time of one whole read against the history's size, debugfs and tmpfs.
@@ -240,14 +242,7 @@ fn export(r: &Report, path: &Path) -> Result {
             .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    finish(&mut chart, &root, SeriesLabelPosition::UpperLeft)
 }
 
 /// The sample count and memory over time while a tmpfs fills and empties.
@@ -337,12 +332,5 @@ fn shrinker(r: &Report, path: &Path) -> Result {
             .label("first samples freed")
             .legend(swatch(BLACK));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    finish(&mut chart, &root, SeriesLabelPosition::LowerLeft)
 }
