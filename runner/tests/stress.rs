@@ -287,8 +287,8 @@ fn stress(n: u32) {
     let sysfs = read_summary(&run, "sysfs-reads");
     assert!(sysfs[0] >= 4 && sysfs[1] > 0, "few reads: {sysfs:?}");
     assert_eq!(sysfs[2..], [0, 0], "{}", run.output("sysfs-reads"));
-    if stage.debugfs() {
-        let debugfs = read_summary(&run, "debugfs-reads");
+    let debugfs = stage.debugfs().then(|| read_summary(&run, "debugfs-reads"));
+    if let Some(debugfs) = debugfs {
         assert!(debugfs[0] >= 2 && debugfs[1] > 0, "few reads: {debugfs:?}");
         assert_eq!(debugfs[2..], [0, 0], "{}", run.output("debugfs-reads"));
     }
@@ -325,23 +325,23 @@ fn stress(n: u32) {
     assert_eq!(run.output("rmmod"), "unloaded\n");
     assert_eq!(run.output("cycles").trim(), CYCLES.to_string());
 
-    record(&stage, &run, sysfs);
+    record(&stage, &run, sysfs, debugfs);
 }
 
 /// Writes the run's figures to `target/reliability/` for the reliability table
 /// (`scripts/reliability-table.sh` turns them into Markdown).
-fn record(stage: &Stage, run: &Run, sysfs: [u64; 4]) {
+fn record(stage: &Stage, run: &Run, sysfs: [u64; 4], debugfs: Option<[u64; 4]>) {
+    let kernel = kernel_name();
     let mut figures = vec![
         ("stage", stage.n.to_string()),
-        ("kernel", kernel_name()),
+        ("kernel", kernel.clone()),
         ("stress_seconds", STRESS_SECONDS.to_string()),
         ("frequency", stage.frequency().to_string()),
         ("cycles", CYCLES.to_string()),
         ("sysfs_reads", sysfs[0].to_string()),
         ("sysfs_lines", sysfs[1].to_string()),
     ];
-    if stage.debugfs() {
-        let debugfs = read_summary(run, "debugfs-reads");
+    if let Some(debugfs) = debugfs {
         figures.push(("debugfs_reads", debugfs[0].to_string()));
         figures.push(("debugfs_lines", debugfs[1].to_string()));
     }
@@ -358,7 +358,7 @@ fn record(stage: &Stage, run: &Run, sysfs: [u64; 4]) {
     let dir = runner::repo_root().join("target/reliability");
     std::fs::create_dir_all(&dir).unwrap();
     let text: String = figures.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    let file = dir.join(format!("stage{}-{}.txt", stage.n, kernel_name()));
+    let file = dir.join(format!("stage{}-{kernel}.txt", stage.n));
     std::fs::write(file, text).unwrap();
 }
 
