@@ -5,9 +5,10 @@ use core::fmt::{self, Display, Write};
 /// What `get_sample()` measures of a task at one point in time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskStats {
-    /// User CPU time in nanoseconds, as `/proc/PID/stat` accounts it.
+    /// User CPU time in nanoseconds of the target's main thread, as
+    /// `/proc/PID/task/PID/stat` accounts it (`/proc/PID/stat` for a single thread).
     pub utime: u64,
-    /// System CPU time in nanoseconds, as `/proc/PID/stat` accounts it.
+    /// System CPU time in nanoseconds, accounted as `utime` is.
     pub stime: u64,
     /// All mapped memory in KiB (`VmSize` in `/proc/PID/status`).
     pub total_kb: u64,

@@ -21,9 +21,9 @@ pub trait Shrink: Send + Sync {
     /// Frees at most `nr_to_scan` objects (C's `scan_objects`) and returns how many it
     /// freed, or `None` when it cannot make progress without waiting.
     ///
-    /// Both `None` and `Some(0)` tell reclaim to stop (`SHRINK_STOP`): the core loops
-    /// until `nr_scanned` adds up to what it asked for, so reporting no progress would
-    /// make it spin.
+    /// Both `None` and `Some(0)` tell reclaim to stop (`SHRINK_STOP`): the callback sets
+    /// `nr_scanned` to the number freed, and the core loops until `nr_scanned` adds up to
+    /// what it asked for, so returning 0 with `nr_scanned` 0 would make it spin.
     fn scan_objects(&self, nr_to_scan: usize) -> Option<usize>;
 }
 // ANCHOR_END: trait
