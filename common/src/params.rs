@@ -113,9 +113,9 @@ macro_rules! module_param {
             // The sections of C's `module_param()`. `used(compiler)`, as in `module!`: a
             // linker-retained section would not merge with the other `.modinfo` strings.
             //
-            // SAFETY: `__param` is an array of `struct kernel_param`, which the module
-            // loader walks; `KernelParam` is a transparent `kernel_param`, `Sync`, and
-            // aligned as the other entries.
+            // `link_section` is sound here (lint `unsafe_code`): `__param` is an array of
+            // `struct kernel_param`, which the module loader walks; `KernelParam` is a
+            // transparent `kernel_param`, `Sync`, and aligned as the other entries.
             #[allow(unsafe_code)]
             #[link_section = "__param"]
             #[used(compiler)]
@@ -126,13 +126,13 @@ macro_rules! module_param {
                     ::core::ptr::addr_of!(::kernel::bindings::$ops),
                     &$static,
                 );
-            // SAFETY: `.modinfo` is a sequence of NUL-terminated `key=value` strings of
+            // Sound: `.modinfo` is a sequence of NUL-terminated `key=value` strings of
             // alignment 1; `modinfo()` ends `TYPE` with its NUL, in a byte array.
             #[allow(unsafe_code)]
             #[link_section = ".modinfo"]
             #[used(compiler)]
             static PARMTYPE: [u8; TYPE.len()] = $crate::common::params::modinfo(TYPE);
-            // SAFETY: As for `PARMTYPE`.
+            // Sound as `PARMTYPE` is.
             #[allow(unsafe_code)]
             #[link_section = ".modinfo"]
             #[used(compiler)]
