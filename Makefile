@@ -10,7 +10,7 @@ KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
 .PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset \
-	fmt-check clippy miri fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check
+	fmt-check clippy miri fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
 
 help:
 	@echo "make demo                  set up, build, and show each stage working in a VM"
@@ -86,7 +86,7 @@ fuzz: setup
 
 # Everything, with the VM tests on the test kernel, then the stress and KUnit tests (which
 # reach every stage and every wrapper) again on the KASAN kernel.
-test: modules fmt-check clippy miri fuzz-quick book bench-check
+test: modules guest-tools fmt-check clippy miri fuzz-quick book bench-check
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 	$(MAKE) --no-print-directory kasan-subset
@@ -97,7 +97,7 @@ KASAN_REST = $(patsubst runner/tests/%.rs,--test %,$(filter-out runner/tests/str
 test-full: test
 	$(KASAN_ENV) cargo test -p runner $(KASAN_REST)
 
-kasan-subset: modules-kasan
+kasan-subset: modules-kasan guest-tools
 	$(KASAN_ENV) cargo test -p runner --test stress --test kunit
 
 shell: modules
@@ -128,11 +128,19 @@ clean:
 	cargo clean
 	rm -rf book/build
 
-# The measuring tool run inside the VM, linked statically: the VM has only busybox.
-BENCH_TARGET := x86_64-unknown-linux-gnu
+# Programs run inside the VM, linked statically: the VM has only busybox.
+GUEST_TARGET := x86_64-unknown-linux-gnu
+STATIC_BUILD = CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+	cargo build -q --release --target $(GUEST_TARGET)
+
+# The tools some VM tests use (runner/guest/).
+guest-tools:
+	$(STATIC_BUILD) -p taskmonitor-guest
+
+# The measuring tool of `make bench`.
+BENCH_TARGET := $(GUEST_TARGET)
 BENCH_GUEST := target/$(BENCH_TARGET)/release/bench-guest
-BUILD_BENCH_GUEST = CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
-	cargo build -q --release -p taskmonitor-bench --bin bench-guest --target $(BENCH_TARGET)
+BUILD_BENCH_GUEST = $(STATIC_BUILD) -p taskmonitor-bench --bin bench-guest
 BENCH_DIR := book/src/measurements
 
 # Measures every stage in VMs and writes the report and plots that the book includes.

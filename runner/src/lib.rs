@@ -64,6 +64,20 @@ pub fn built_module(path: &str) -> PathBuf {
     modules_root().join(path)
 }
 
+/// The static program `name` of `runner/guest/`, to add to a VM with [`Scenario::file`].
+/// `make guest-tools` builds them (`make test` does it first).
+pub fn guest_tool(name: &str) -> PathBuf {
+    let path = repo_root()
+        .join("target/x86_64-unknown-linux-gnu/release")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make guest-tools`",
+        path.display()
+    );
+    path
+}
+
 /// The folder of stage `n` (`task1-history` for 1), under [`modules_root`].
 pub fn stage_dir(n: u32) -> PathBuf {
     let prefix = format!("task{n}-");

@@ -11,15 +11,16 @@ use std::collections::BTreeSet;
 use support::SHRINKER;
 
 /// `try INPUT LABEL`: writes INPUT (printf escapes allowed) in a single `write()`, and
-/// prints the result: `accepted`, or the error. The command goes through a file that `dd`
-/// reads whole: printf, into the debugfs file or a pipe, may split `1\n\n` into two
-/// writes, which would be two commands.
+/// prints the result: `accepted`, or the error. The command goes through a file that
+/// `onewrite` (runner/guest/) writes in exactly one `write()`: printf, into the debugfs
+/// file or a pipe, may split `1\n\n` into two writes, which would be two commands, and
+/// makes none for an empty string.
 const TRY: &str = r#"try() {
   printf "$1" > /tmp/command
-  if out=$(dd if=/tmp/command of=/sys/kernel/debug/taskmonitor bs=4096 2>&1); then
+  if out=$(onewrite /tmp/command /sys/kernel/debug/taskmonitor); then
     echo "$2: accepted"
   else
-    echo "$2: $(echo "$out" | head -n 1 | sed 's/.*: //')"
+    echo "$2: $out"
   fi
 }"#;
 
@@ -36,12 +37,13 @@ fn sampled_pids(run: &Run, step: &str) -> BTreeSet<i32> {
 fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
     let run = Scenario::new("task7-commands")
         .stage(7)
+        .file("/bin/onewrite", runner::guest_tool("onewrite"), 0o755)
         .step("burn", "A=$(burn); B=$(burn); echo started two processes")
         .step("insmod", "insmod taskmonitor.ko target=$A frequency=10")
         .step("helper", TRY)
         .step(
             "table",
-            "try '' 'nothing (no write call at all)'; try '\\n' 'newline only'; try 'abc\\n' 'not a number'; \
+            "try '' 'empty (a write of 0 bytes)'; try '\\n' 'newline only'; try 'abc\\n' 'not a number'; \
              try '-\\n' 'lone minus'; try '+\\n' 'lone plus'; try '+12\\n' 'plus sign'; \
              try '12abc\\n' 'trailing garbage'; try ' 12\\n' 'leading space'; \
              try '12 \\n' 'trailing space'; try '1\\n\\n' 'two newlines'; \
@@ -49,7 +51,8 @@ fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
              try '0\\n' 'zero'; try '-0\\n' 'negative zero'; \
              try '4000000\\n' 'no such process'; try \"$A\\n\" 'already monitored'; \
              try \"-$B\\n\" 'not monitored'; \
-             try \"$(head -c 100 /dev/zero | tr '\\0' 1)\" 'oversized write'",
+             try \"$(head -c 33 /dev/zero | tr '\\0' 1)\" '33 digits (longer than a command)'; \
+             try \"$(head -c 100 /dev/zero | tr '\\0' 1)\" 'oversized write (not even read)'",
         )
         .step(
             "log1",
@@ -78,6 +81,36 @@ fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
         &run,
         &["history", "pids"]
     );
+
+    // Each command got its errno (the book's table).
+    const EINVAL: &str = "Invalid argument (os error 22)";
+    let expected = [
+        ("empty (a write of 0 bytes)", EINVAL),
+        ("newline only", EINVAL),
+        ("not a number", EINVAL),
+        ("lone minus", EINVAL),
+        ("lone plus", EINVAL),
+        ("plus sign", EINVAL),
+        ("trailing garbage", EINVAL),
+        ("leading space", EINVAL),
+        ("trailing space", EINVAL),
+        ("two newlines", EINVAL),
+        ("overflow", EINVAL),
+        ("negative overflow", EINVAL),
+        ("zero", EINVAL),
+        ("negative zero", EINVAL),
+        ("no such process", "No such process (os error 3)"),
+        ("already monitored", "File exists (os error 17)"),
+        ("not monitored", "No such file or directory (os error 2)"),
+        ("33 digits (longer than a command)", EINVAL),
+        ("oversized write (not even read)", EINVAL),
+    ];
+    let results: Vec<(&str, &str)> = run
+        .output("table")
+        .lines()
+        .map(|l| l.split_once(": ").unwrap_or((l, "")))
+        .collect();
+    assert_eq!(results, expected);
 
     // Each refused command left the set of monitored processes as it was: only the
     // first process was added before the table, and nothing since.
