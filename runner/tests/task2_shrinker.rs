@@ -10,6 +10,11 @@ use support::{burn_pid, history, numbers, BURN, SHRINKER};
 /// Prints the module's sample count, as its shrinker reports it.
 const COUNT: &str = "echo count $(cut -d' ' -f2 $S/count)";
 
+/// Waits until the module has noticed that its target exited and stopped sampling, so
+/// the history no longer changes.
+const STOPPED: &str = "kill $PID && wait $PID
+until dmesg | grep -q 'has exited, sampling stopped'; do sleep 0.1; done; echo sampling stopped";
+
 #[test]
 fn an_exact_scan_frees_exactly_the_oldest_samples() {
     let run = Scenario::new("task2-scan")
@@ -17,12 +22,20 @@ fn an_exact_scan_frees_exactly_the_oldest_samples() {
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=10")
         .step("sleep", "sleep 2")
+        // A fixed history: what the scan frees is then exactly visible.
+        .step("stop", STOPPED)
         .step("shrinker", SHRINKER)
         .step("count1", COUNT)
-        .step("cat1", "cat /sys/kernel/taskmonitor")
+        .step("cat1", "cat /sys/kernel/taskmonitor | tee /tmp/before")
         .step("scan", "echo '0 0 5' > $S/scan")
-        .step("cat2", "cat /sys/kernel/taskmonitor")
+        .step("cat2", "cat /sys/kernel/taskmonitor | tee /tmp/after")
         .step("count2", COUNT)
+        .step(
+            "compare",
+            "echo $(( $(wc -l < /tmp/before) - $(wc -l < /tmp/after) )) lines gone
+echo of the 5 oldest, $(tail -n 5 /tmp/before | grep -c -x -F -f - /tmp/after) left
+echo the others $(head -n -5 /tmp/before | cmp - /tmp/after && echo unchanged)",
+        )
         .step("rmmod", "rmmod taskmonitor")
         .run()
         .unwrap();
@@ -32,34 +45,12 @@ fn an_exact_scan_frees_exactly_the_oldest_samples() {
     let before = history(&run, "cat1", pid);
     let after = history(&run, "cat2", pid);
     assert!(before.len() >= 10, "{} samples", before.len());
-    // The five oldest are gone; samples taken since the first read come first.
-    let kept = &before[..before.len() - 5];
-    assert!(after.ends_with(kept), "before {before:?}\nafter {after:?}");
-    let added = after.len() - kept.len();
-    assert!(
-        added <= 3,
-        "{added} samples in the few steps between the reads"
-    );
-    // The count the shrinker reports follows.
+    // Exactly the five oldest are gone: the history is the newest ones, unchanged.
+    assert_eq!(after, before[..before.len() - 5], "before {before:?}");
+    // The count the shrinker reports is the history's length, before and after.
     let (count1, count2) = (numbers(&run, "count1")[0], numbers(&run, "count2")[0]);
-    // Each count is read one step away from its history (at 10 Hz: a sample or two).
-    assert!(
-        before.len() <= count1 as usize + 2,
-        "{count1} vs {}",
-        before.len()
-    );
-    assert!(
-        after.len() <= count2 as usize,
-        "{count2} vs {}",
-        after.len()
-    );
-    // Five freed, and at 10 Hz only a few taken during the four steps in between.
-    assert!(
-        count2 + 5 >= count1,
-        "more than 5 freed: {count1} -> {count2}"
-    );
-    let taken = count2 + 5 - count1;
-    assert!(taken <= 20, "count {count1} -> {count2}");
+    assert_eq!(count1 as usize, before.len());
+    assert_eq!(count2 as usize, after.len());
 }
 
 #[test]
@@ -96,7 +87,8 @@ fn drop_caches_empties_the_history() {
 
 /// Fills a tmpfs 1 MiB at a time in a 128 MiB VM while sampling at full speed. A higher
 /// `min_free_kbytes` starts reclaim 8 MiB before the OOM killer would. Stops at the
-/// first sign of the shrinker freeing samples (a count below the previous one).
+/// first sign of the shrinker freeing samples (a count below the previous one), then
+/// keeps the pressure on: 20 times, 2 MiB more are taken and given back.
 const FILL: &str = "echo 8192 > /proc/sys/vm/min_free_kbytes
 mount -o remount,size=120M /tmp
 P=0
@@ -106,6 +98,11 @@ for i in $(seq 1 120); do
   echo \"$i $C\" >> /tmp/trace
   [ ${C:-0} -lt $P ] && break
   P=${C:-0}
+done
+for j in $(seq 1 20); do
+  dd if=/dev/zero of=/tmp/more bs=1M count=2 2>/dev/null
+  cut -d' ' -f2 $S/count >> /tmp/held
+  rm /tmp/more
 done";
 
 #[test]
@@ -119,6 +116,7 @@ fn memory_pressure_makes_reclaim_free_samples() {
         .step("shrinker", SHRINKER)
         .step("fill", FILL)
         .step("trace", "cat /tmp/trace")
+        .step("held", "cat /tmp/held")
         .step("release", "rm /tmp/fill*; sleep 1")
         .step(
             "sampling",
@@ -130,7 +128,7 @@ fn memory_pressure_makes_reclaim_free_samples() {
     snapshot!(
         "memory_pressure_makes_reclaim_free_samples",
         &run,
-        &["trace", "sampling"]
+        &["trace", "held", "sampling"]
     );
 
     // "MiB filled, sample count" per line.
@@ -153,6 +151,16 @@ fn memory_pressure_makes_reclaim_free_samples() {
         "reclaim at {mib} MiB filled: not memory pressure"
     );
     println!("reclaim freed samples at {mib} MiB filled: {high} -> {low}");
+    // While the pressure goes on, reclaim keeps the history small: sampling at 1000 Hz,
+    // the count never climbs back to where reclaim first took samples (in our runs it
+    // fell to a few samples and stayed under 350).
+    let held = numbers(&run, "held");
+    println!("then, with 2 MiB more taken and given back: {held:?}");
+    assert!(held.len() >= 10, "{held:?}");
+    assert!(
+        held.iter().all(|c| c < high),
+        "the count climbed back to {high}: {held:?}"
+    );
     // Sampling went on after the pressure.
     let sampling = numbers(&run, "sampling");
     assert!(sampling[1] > sampling[0], "{sampling:?}");
