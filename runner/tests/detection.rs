@@ -58,3 +58,11 @@ fn a_module_left_loaded_fails_the_run() {
         "{reasons}"
     );
 }
+
+#[test]
+fn a_tainted_kernel_fails_the_run() {
+    // What a WARN leaves behind, without the WARN (and its panic): taint flag W.
+    let reasons =
+        failure(Scenario::new("tainted").step("taint", "echo 512 > /proc/sys/kernel/tainted"));
+    assert!(reasons.contains("bad bits 0x200"), "{reasons}");
+}

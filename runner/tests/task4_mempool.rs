@@ -90,4 +90,9 @@ fn the_reserve_keeps_sampling_going_then_failures_are_reported_then_it_recovers(
         "{failures} failures, {reports} reports"
     );
     assert!(freed_at_unload(&run) as u64 >= after);
+    println!(
+        "{from_reserve} samples after the cache failed, {failures} failures, {reports} reports, \
+         {} samples taken in the second after recovery",
+        after - failing[1]
+    );
 }
