@@ -122,17 +122,19 @@ fn demos() -> Vec<(&'static str, Scenario)> {
                 .step("insmod", "insmod taskmonitor.ko frequency=2")
                 .step(
                     "burn",
-                    "A=$(burn); B=$(burn); C=$(burn); echo pids $A $B $C",
+                    "A=$(burn); B=$(burn); C=$(burn); D=$(burn); echo pids $A $B $C $D",
                 )
                 .step(
                     "add",
-                    "for p in $A $B $C; do echo $p > /sys/kernel/debug/taskmonitor; done",
+                    "for p in $A $B $C $D; do echo $p > /sys/kernel/debug/taskmonitor; done",
                 )
                 .step("sleep", "sleep 2")
                 .step("remove", "echo -$B > /sys/kernel/debug/taskmonitor")
                 .step("bad", "echo 12abc > /sys/kernel/debug/taskmonitor")
                 .step("exit", "kill $C; sleep 1")
                 .step("history", "cat /sys/kernel/debug/taskmonitor")
+                // A and D are still monitored: the newest samples are theirs.
+                .step("newest", "sleep 1; head -n 4 /sys/kernel/debug/taskmonitor")
                 .step("rmmod", "rmmod taskmonitor")
                 .step("log", "dmesg | grep -o 'taskmonitor: .*monitor.*'"),
         ),
