@@ -221,7 +221,9 @@ impl kernel::Module for TaskMonitorModule {
             pr_err!("frequency={frequency} is out of range 1..={MAX_FREQUENCY}\n");
             return Err(EINVAL);
         }
-        let target = Target::find(TARGET.get()).inspect_err(|&e| {
+        // A bad target is a bad parameter: EINVAL, which insmod words "Invalid parameters"
+        // (it words ESRCH "wrong symbol version"), and the log says which.
+        let target = Target::find(TARGET.get()).map_err(|e| {
             if e == ESRCH {
                 pr_err!("target={}: no such process\n", TARGET.get());
             } else {
@@ -230,6 +232,7 @@ impl kernel::Module for TaskMonitorModule {
                     TARGET.get()
                 );
             }
+            EINVAL
         })?;
         let pid = target.nr();
         // ANCHOR: sizes

@@ -336,11 +336,16 @@ impl kernel::Module for TaskMonitorModule {
         // The optional first process.
         let target = TARGET.get();
         if target != 0 {
-            monitors.add(target).inspect_err(|&e| {
+            // A bad target is a bad parameter: EINVAL (see stage 1), and the log says which.
+            monitors.add(target).map_err(|e| {
                 if e == ESRCH {
                     pr_err!("target={target}: no such process\n");
+                    EINVAL
                 } else {
-                    pr_err!("target={target} is not a PID\n");
+                    if e == EINVAL {
+                        pr_err!("target={target} is not a PID\n");
+                    }
+                    e
                 }
             })?;
         }
