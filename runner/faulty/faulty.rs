@@ -4,13 +4,14 @@
 //! fail, or the health checks that every scenario relies on are broken.
 //!
 //! `insmod faulty.ko bug=1` underflows a refcount (a `WARNING:` splat, fatal with
-//! `panic_on_warn=1`); `bug=2` leaks allocations that kmemleak must report; `bug=0`
-//! does nothing wrong.
+//! `panic_on_warn=1`); `bug=2` leaks allocations that kmemleak must report; `bug=3` takes
+//! two mutexes in both orders, which lockdep must report (and then switch itself off);
+//! `bug=0` does nothing wrong.
 
 #[path = "../../common/src/kmod.rs"]
 mod common;
 
-use kernel::{bindings, prelude::*, types::Opaque};
+use kernel::{bindings, new_mutex, prelude::*, types::Opaque};
 
 module! {
     type: Faulty,
@@ -20,7 +21,7 @@ module! {
     license: "GPL",
 }
 
-crate::module_param!(BUG: i32 = 0, "bug", "0: none, 1: refcount underflow, 2: memory leak");
+crate::module_param!(BUG: i32 = 0, "bug", "0: none, 1: refcount underflow, 2: memory leak, 3: lock inversion");
 
 struct Faulty;
 
@@ -43,6 +44,18 @@ impl kernel::Module for Faulty {
                     let _ = KBox::into_raw(leaked);
                 }
                 pr_info!("leaked 8 objects of 200 bytes\n");
+            }
+            3 => {
+                // A then B, later B then A: no deadlock in one thread, but the order that
+                // could deadlock two, which lockdep reports at the second acquisition.
+                let a = KBox::pin_init(new_mutex!((), "faulty_a"), GFP_KERNEL)?;
+                let b = KBox::pin_init(new_mutex!((), "faulty_b"), GFP_KERNEL)?;
+                {
+                    let _a = a.lock();
+                    let _b = b.lock();
+                }
+                let _b = b.lock();
+                let _a = a.lock();
             }
             _ => return Err(EINVAL),
         }

@@ -66,3 +66,17 @@ fn a_tainted_kernel_fails_the_run() {
         failure(Scenario::new("tainted").step("taint", "echo 512 > /proc/sys/kernel/tainted"));
     assert!(reasons.contains("bad bits 0x200"), "{reasons}");
 }
+
+#[test]
+fn a_lockdep_report_fails_the_run() {
+    let reasons = failure(
+        faulty("faulty-lockdep")
+            .step("insmod", "insmod faulty.ko bug=3")
+            .step("rmmod", "rmmod faulty"),
+    );
+    assert!(
+        reasons.contains("possible circular locking dependency"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("lockdep is off"), "{reasons}");
+}
