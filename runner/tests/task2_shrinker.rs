@@ -87,8 +87,7 @@ fn drop_caches_empties_the_history() {
 
 /// Fills a tmpfs 1 MiB at a time in a 128 MiB VM while sampling at full speed. A higher
 /// `min_free_kbytes` starts reclaim 8 MiB before the OOM killer would. Stops at the
-/// first sign of the shrinker freeing samples (a count below the previous one), then
-/// keeps the pressure on: 20 times, 2 MiB more are taken and given back.
+/// first sign of the shrinker freeing samples (a count below the previous one).
 const FILL: &str = "echo 8192 > /proc/sys/vm/min_free_kbytes
 mount -o remount,size=120M /tmp
 P=0
@@ -98,11 +97,6 @@ for i in $(seq 1 120); do
   echo \"$i $C\" >> /tmp/trace
   [ ${C:-0} -lt $P ] && break
   P=${C:-0}
-done
-for j in $(seq 1 20); do
-  dd if=/dev/zero of=/tmp/more bs=1M count=2 2>/dev/null
-  cut -d' ' -f2 $S/count >> /tmp/held
-  rm /tmp/more
 done";
 
 #[test]
@@ -116,7 +110,6 @@ fn memory_pressure_makes_reclaim_free_samples() {
         .step("shrinker", SHRINKER)
         .step("fill", FILL)
         .step("trace", "cat /tmp/trace")
-        .step("held", "cat /tmp/held")
         .step("release", "rm /tmp/fill*; sleep 1")
         .step(
             "sampling",
@@ -128,7 +121,7 @@ fn memory_pressure_makes_reclaim_free_samples() {
     snapshot!(
         "memory_pressure_makes_reclaim_free_samples",
         &run,
-        &["trace", "held", "sampling"]
+        &["trace", "sampling"]
     );
 
     // "MiB filled, sample count" per line.
@@ -151,16 +144,6 @@ fn memory_pressure_makes_reclaim_free_samples() {
         "reclaim at {mib} MiB filled: not memory pressure"
     );
     println!("reclaim freed samples at {mib} MiB filled: {high} -> {low}");
-    // While the pressure goes on, reclaim keeps the history small: sampling at 1000 Hz,
-    // the count never climbs back to where reclaim first took samples (in our runs it
-    // fell to a few samples and stayed under 350).
-    let held = numbers(&run, "held");
-    println!("then, with 2 MiB more taken and given back: {held:?}");
-    assert!(held.len() >= 10, "{held:?}");
-    assert!(
-        held.iter().all(|c| c < high),
-        "the count climbed back to {high}: {held:?}"
-    );
     // Sampling went on after the pressure.
     let sampling = numbers(&run, "sampling");
     assert!(sampling[1] > sampling[0], "{sampling:?}");
