@@ -203,6 +203,9 @@ fn writers_readers_sampling_and_shrinking_at_once() {
         )
         .step("reads", "cat /tmp/reads")
         .step("add-some", "for p in $P; do echo $p > $F; done; sleep 1; echo added")
+        // Whatever the writers left, all ten are monitored now: one period samples each.
+        .step("newest", "head -n 10 $F")
+        .step("pids", "echo $P")
         // Monitors left: unloading frees them.
         .step("rmmod", "rmmod taskmonitor")
         .step("cleanup", "kill $P; echo cleaned")
@@ -211,9 +214,17 @@ fn writers_readers_sampling_and_shrinking_at_once() {
     snapshot!(
         "writers_readers_sampling_and_shrinking_at_once",
         &run,
-        &["reads"]
+        &["reads", "newest", "pids"]
     );
     // Every line read is whole and well formed, whatever happened meanwhile.
     let lines = parse_history(run.output("reads")).unwrap();
     assert!(!lines.is_empty());
+    // The racing commands left the monitor list consistent: adding the ten again (some
+    // already there, refused with EEXIST) gives exactly the ten.
+    let spawned: BTreeSet<i32> = run
+        .output("pids")
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(sampled_pids(&run, "newest"), spawned);
 }
