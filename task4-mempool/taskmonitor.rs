@@ -178,19 +178,7 @@ impl kernel::Module for TaskMonitorModule {
             pr_err!("frequency={frequency} is out of range 1..={MAX_FREQUENCY}\n");
             return Err(EINVAL);
         }
-        // A bad target is a bad parameter: EINVAL, which insmod words "Invalid parameters"
-        // (it words ESRCH "wrong symbol version"), and the log says which.
-        let target = Target::find(TARGET.get()).map_err(|e| {
-            if e == ESRCH {
-                pr_err!("target={}: no such process\n", TARGET.get());
-            } else {
-                pr_err!(
-                    "target={} is not a PID: load with target=PID\n",
-                    TARGET.get()
-                );
-            }
-            EINVAL
-        })?;
+        let target = Target::from_param(TARGET.get())?;
         let pid = target.nr();
         // ANCHOR: sizes
         let cache = SAMPLES.create()?;

@@ -336,7 +336,8 @@ impl kernel::Module for TaskMonitorModule {
         // The optional first process.
         let target = TARGET.get();
         if target != 0 {
-            // A bad target is a bad parameter: EINVAL (see stage 1), and the log says which.
+            // A bad target is a bad parameter: EINVAL (as `Target::from_param` in stages 1
+            // to 6), and the log says which.
             monitors.add(target).map_err(|e| {
                 if e == ESRCH {
                     pr_err!("target={target}: no such process\n");

@@ -55,6 +55,22 @@ impl Target {
         Ok(target)
     }
 
+    /// The process that a module parameter `target=nr` names, for the module's `init`.
+    ///
+    /// A bad value is a bad parameter: `EINVAL` whatever the reason, which the log states.
+    /// (`ESRCH` would reach the user as "wrong symbol version": both busybox's and kmod's
+    /// `insmod` word it that way.)
+    pub fn from_param(nr: i32) -> Result<Self> {
+        Self::find(nr).map_err(|e| {
+            if e == ESRCH {
+                pr_err!("target={nr}: no such process\n");
+            } else {
+                pr_err!("target={nr} is not a PID: load with target=PID\n");
+            }
+            EINVAL
+        })
+    }
+
     /// The PID number, as given.
     pub fn nr(&self) -> i32 {
         self.nr
