@@ -3,8 +3,8 @@
 # With --code, the stages' READMEs are left out (for the diff shown in a README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-excludes=(-x '*.o' -x '*.ko' -x '*.mod' -x '*.mod.c' -x '.*.cmd' -x '*.order' -x '*.symvers'
-  -x 'rust-project.json' -x '.module-common.o')
+. scripts/stage-excludes.sh
+excludes=("${stage_excludes[@]}")
 if [ "${1:-}" = "--code" ]; then
   excludes+=(-x README.md)
   shift
