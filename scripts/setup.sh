@@ -2,8 +2,9 @@
 # Idempotent set-up for `make demo` and `make test`: installs only what is missing.
 set -euo pipefail
 
+# patch: scripts/stage-readmes.sh applies each README's diff (diff itself is essential).
 APT_PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev
-  cpio xz-utils qemu-system-x86 busybox-static linux-source-6.12 make)
+  cpio xz-utils qemu-system-x86 busybox-static linux-source-6.12 make patch)
 BINDGEN_VERSION=0.69.5
 MDBOOK_VERSION=0.5.4
 CARGO_FUZZ_VERSION=0.13.2
