@@ -10,7 +10,7 @@ KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
 .PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset \
-	fmt-check clippy miri fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
+	fmt-check clippy miri loom fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
 
 help:
 	@echo "make demo                  set up, build, and show each stage working in a VM"
@@ -73,9 +73,15 @@ fmt-check:
 clippy:
 	cargo clippy -q --all-targets -- -D warnings
 
-# The pure logic's unit tests under Miri, which checks its unsafe code (the list).
+# The pure logic's unit tests under Miri, which checks its unsafe code (the lists, the
+# cursor, the teardown state machine).
 miri: setup
 	cargo +nightly miri test -q -p taskmonitor-common
+
+# The teardown state machine of the static caches and pools (common/src/static_object.rs)
+# under every interleaving loom finds, with the same code the modules build.
+loom:
+	RUSTFLAGS="--cfg loom" cargo test -q --release -p taskmonitor-common --test loom
 
 # A bounded run of each fuzz target from the committed corpus; `make fuzz` runs longer.
 fuzz-quick: setup
@@ -86,7 +92,7 @@ fuzz: setup
 
 # Everything, with the VM tests on the test kernel, then the stress and KUnit tests (which
 # reach every stage and every wrapper) again on the KASAN kernel.
-test: modules guest-tools fmt-check clippy miri fuzz-quick book bench-check
+test: modules guest-tools fmt-check clippy miri loom fuzz-quick book bench-check
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 	$(MAKE) --no-print-directory kasan-subset

@@ -8,9 +8,18 @@
 
 #![deny(unsafe_code)]
 
+/// The `common/` files this stage uses: the wrappers that hold all of its `unsafe` code.
+/// Public, like the `kernel` crate: a library of which the stage uses a part.
 #[allow(unsafe_code)]
-#[path = "../common/src/kmod.rs"]
-mod common;
+#[path = "../common/src"]
+pub mod common {
+    pub mod format;
+    pub mod kthread;
+    pub mod lockdep;
+    pub mod params;
+    pub mod sysfs;
+    pub mod task;
+}
 
 use common::{
     format::{fill_page, Line, TaskStats},
@@ -114,7 +123,8 @@ impl SysfsShow for TaskMonitor {
 /// the last reference to the monitor frees every sample (Question 4).
 struct TaskMonitorModule {
     _thread: KThread,
-    sysfs: SysfsFile<Arc<TaskMonitor>>,
+    _sysfs: SysfsFile<Arc<TaskMonitor>>,
+    monitor: Arc<TaskMonitor>,
 }
 
 impl kernel::Module for TaskMonitorModule {
@@ -167,18 +177,19 @@ impl kernel::Module for TaskMonitorModule {
             }
         })?;
         // ANCHOR_END: monitor_fn
-        let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor)?;
+        let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor.clone())?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
             _thread: thread,
-            sysfs,
+            _sysfs: sysfs,
+            monitor,
         })
     }
 }
 
 impl Drop for TaskMonitorModule {
     fn drop(&mut self) {
-        let count = self.sysfs.data().history.lock().count;
+        let count = self.monitor.history.lock().count;
         pr_info!("unloading, freeing {count} samples\n");
     }
 }

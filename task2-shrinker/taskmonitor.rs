@@ -9,9 +9,21 @@
 
 #![deny(unsafe_code)]
 
+/// The `common/` files this stage uses: the wrappers that hold all of its `unsafe` code.
+/// Public, like the `kernel` crate: a library of which the stage uses a part.
 #[allow(unsafe_code)]
-#[path = "../common/src/kmod.rs"]
-mod common;
+#[path = "../common/src"]
+pub mod common {
+    pub mod foreign;
+    pub mod format;
+    pub mod kthread;
+    pub mod lockdep;
+    pub mod mutex;
+    pub mod params;
+    pub mod shrinker;
+    pub mod sysfs;
+    pub mod task;
+}
 
 use common::{
     format::{fill_page, Line, TaskStats},

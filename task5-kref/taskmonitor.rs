@@ -11,9 +11,26 @@
 
 #![deny(unsafe_code)]
 
+/// The `common/` files this stage uses: the wrappers that hold all of its `unsafe` code.
+/// Public, like the `kernel` crate: a library of which the stage uses a part.
 #[allow(unsafe_code)]
-#[path = "../common/src/kmod.rs"]
-mod common;
+#[path = "../common/src"]
+pub mod common {
+    pub mod foreign;
+    pub mod format;
+    pub mod kthread;
+    pub mod list;
+    pub mod lockdep;
+    pub mod mempool;
+    pub mod mutex;
+    pub mod params;
+    pub mod refcount;
+    pub mod shrinker;
+    pub mod slab;
+    pub mod static_object;
+    pub mod sysfs;
+    pub mod task;
+}
 
 use common::{
     format::{fill_page, Line, TaskStats},
@@ -112,7 +129,12 @@ impl TaskMonitor {
             .inspect_err(|_| self.allocation_failed())?
             .into();
         let mut history = self.history.lock();
-        history.samples.push_front(sample.clone());
+        // A second reference to a sample already in a list would be refused; this sample
+        // is new.
+        history
+            .samples
+            .try_push_front(sample.clone())
+            .map_err(|_| EEXIST)?;
         self.count.fetch_add(1, Ordering::Relaxed);
         Ok(sample)
     }

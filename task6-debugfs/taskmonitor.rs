@@ -11,18 +11,40 @@
 
 #![deny(unsafe_code)]
 
+/// The `common/` files this stage uses: the wrappers that hold all of its `unsafe` code.
+/// Public, like the `kernel` crate: a library of which the stage uses a part.
 #[allow(unsafe_code)]
-#[path = "../common/src/kmod.rs"]
-mod common;
+#[path = "../common/src"]
+pub mod common {
+    pub mod debugfs;
+    pub mod foreign;
+    pub mod format;
+    pub mod kthread;
+    pub mod list;
+    pub mod lockdep;
+    pub mod mempool;
+    pub mod mutex;
+    pub mod params;
+    pub mod refcount;
+    pub mod seq_file;
+    pub mod seq_list;
+    pub mod shrinker;
+    pub mod slab;
+    pub mod static_object;
+    pub mod sysfs;
+    pub mod task;
+}
 
 use common::{
-    debugfs::{DebugfsFile, SeqFile, SeqShow},
+    debugfs::DebugfsFile,
     format::{fill_page, Line, TaskStats},
     kthread::KThread,
-    list::{Links, List},
+    list::Links,
     mempool::{FromPool, PoolRegistration},
     mutex::{Guard, Mutex},
     refcount::{Ref, Refcount},
+    seq_file::{SeqFile, SeqShow},
+    seq_list::SeqList,
     shrinker::{Shrink, Shrinker},
     slab::{kmalloc_ksize, CacheRegistration},
     sysfs::{SysfsFile, SysfsShow},
@@ -77,7 +99,7 @@ const MIN_SAMPLES: u16 = 64;
 // ANCHOR: task_monitor
 /// The samples, newest first.
 struct History {
-    samples: List<SampleRef>,
+    samples: SeqList<SampleRef>,
 }
 
 /// C's `struct task_monitor`: the target and its history under a mutex.
@@ -114,7 +136,12 @@ impl TaskMonitor {
             .inspect_err(|_| self.allocation_failed())?
             .into();
         let mut history = self.history.lock();
-        history.samples.push_front(sample.clone());
+        // A second reference to a sample already in a list would be refused; this sample
+        // is new.
+        history
+            .samples
+            .try_push_front(sample.clone())
+            .map_err(|_| EEXIST)?;
         self.count.fetch_add(1, Ordering::Relaxed);
         Ok(sample)
     }
@@ -158,7 +185,7 @@ impl SeqShow for TaskMonitor {
         self.history.lock()
     }
 
-    fn list<'a>(history: &'a Guard<'_, History>) -> &'a List<SampleRef> {
+    fn list<'a>(history: &'a Guard<'_, History>) -> &'a SeqList<SampleRef> {
         &history.samples
     }
 
@@ -172,7 +199,7 @@ impl SeqShow for TaskMonitor {
 }
 
 // The file's operations: seq_open, seq_read, seq_lseek, seq_release.
-crate::debugfs_fops!(DEBUGFS_FOPS: Arc<TaskMonitor>);
+crate::debugfs_fops!(DEBUGFS_FOPS: TaskMonitor);
 // ANCHOR_END: seq_show
 
 // ANCHOR: shrink
@@ -239,7 +266,7 @@ impl kernel::Module for TaskMonitorModule {
                 count: AtomicUsize::new(0),
                 failures: AtomicU64::new(0),
                 history <- crate::new_try_mutex!(History {
-                    samples: List::new(),
+                    samples: SeqList::new(),
                 }),
             }),
             GFP_KERNEL,

@@ -12,19 +12,43 @@
 
 #![deny(unsafe_code)]
 
+/// The `common/` files this stage uses: the wrappers that hold all of its `unsafe` code.
+/// Public, like the `kernel` crate: a library of which the stage uses a part.
 #[allow(unsafe_code)]
-#[path = "../common/src/kmod.rs"]
-mod common;
+#[path = "../common/src"]
+pub mod common {
+    pub mod command;
+    pub mod debugfs;
+    pub mod foreign;
+    pub mod format;
+    pub mod kbox;
+    pub mod kthread;
+    pub mod list;
+    pub mod lockdep;
+    pub mod mempool;
+    pub mod mutex;
+    pub mod params;
+    pub mod refcount;
+    pub mod seq_file;
+    pub mod seq_list;
+    pub mod shrinker;
+    pub mod slab;
+    pub mod static_object;
+    pub mod sysfs;
+    pub mod task;
+}
 
 use common::{
     command::{parse_command, Command},
-    debugfs::{DebugfsFile, SeqFile, SeqShow, SeqWrite},
+    debugfs::{DebugfsFile, SeqWrite},
     format::{fill_page, Line, TaskStats},
     kthread::KThread,
     list::{Links, List},
     mempool::{FromPool, PoolRegistration},
     mutex::{Guard, Mutex},
     refcount::{Ref, Refcount},
+    seq_file::{SeqFile, SeqShow},
+    seq_list::SeqList,
     shrinker::{Shrink, Shrinker},
     slab::{kmalloc_ksize, CacheRegistration},
     sysfs::{SysfsFile, SysfsShow},
@@ -81,7 +105,7 @@ const MIN_SAMPLES: u16 = 64;
 // ANCHOR: task_monitor
 /// The samples of every monitored process, newest first.
 struct History {
-    samples: List<SampleRef>,
+    samples: SeqList<SampleRef>,
 }
 
 /// C's `struct task_monitor`: one monitored process, linked into the list of them.
@@ -131,7 +155,12 @@ impl Monitors {
             .inspect_err(|_| self.allocation_failed())?
             .into();
         let mut history = self.history.lock();
-        history.samples.push_front(sample.clone());
+        // A second reference to a sample already in a list would be refused; this sample
+        // is new.
+        history
+            .samples
+            .try_push_front(sample.clone())
+            .map_err(|_| EEXIST)?;
         self.count.fetch_add(1, Ordering::Relaxed);
         Ok(sample)
     }
@@ -234,7 +263,7 @@ impl SeqShow for Monitors {
         self.history.lock()
     }
 
-    fn list<'a>(history: &'a Guard<'_, History>) -> &'a List<SampleRef> {
+    fn list<'a>(history: &'a Guard<'_, History>) -> &'a SeqList<SampleRef> {
         &history.samples
     }
 
@@ -262,7 +291,7 @@ impl SeqWrite for Monitors {
 }
 
 // The file's operations: seq_open, seq_read, seq_lseek, seq_release, and write.
-crate::debugfs_fops!(DEBUGFS_FOPS: Arc<Monitors>, writable);
+crate::debugfs_fops!(DEBUGFS_FOPS: Monitors, writable);
 // ANCHOR_END: seq_show
 
 // ANCHOR: shrink
@@ -327,7 +356,7 @@ impl kernel::Module for TaskMonitorModule {
                 count: AtomicUsize::new(0),
                 failures: AtomicU64::new(0),
                 history <- crate::new_try_mutex!(History {
-                    samples: List::new(),
+                    samples: SeqList::new(),
                 }),
             }),
             GFP_KERNEL,

@@ -1,6 +1,6 @@
 //! `KBox` as the owner of list items, for lists of objects allocated with `kmalloc`.
 
-use super::list::{ListItem, Owner};
+use super::list::{ListItem, Owner, UniqueOwner};
 use kernel::prelude::*;
 
 // SAFETY: `KBox::into_raw` and `KBox::from_raw` round-trip, and a box never moves its
@@ -17,3 +17,6 @@ unsafe impl<T: ListItem> Owner for KBox<T> {
         unsafe { KBox::from_raw(ptr.cast_mut()) }
     }
 }
+
+// SAFETY: A box is the only owner of its contents.
+unsafe impl<T: ListItem> UniqueOwner for KBox<T> {}

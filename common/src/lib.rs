@@ -1,6 +1,6 @@
 //! Host build of the pure logic in `common/`.
 //!
-//! The kernel modules include these very files (see `kmod.rs`), so what `cargo test`
+//! The kernel modules include these very files (each stage's `mod common`), so what `cargo test`
 //! checks here is what runs in the kernel. Nothing here may depend on the `kernel` crate
 //! or allocate.
 #![no_std]
@@ -11,6 +11,8 @@ extern crate std;
 pub mod command;
 pub mod format;
 pub mod list;
+pub mod seq_list;
+pub mod static_object;
 
 /// The path the module sees (`crate::common::...`), so that the macros written for it
 /// also expand in this crate's tests.

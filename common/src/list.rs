@@ -10,21 +10,29 @@
 //! New items go to the front; [`List::iter`] walks from front to back and
 //! [`List::pop_back`] takes the item at the back, so with `push_front` the list reads
 //! newest first and `pop_back` takes the oldest.
+//!
+//! An item is in at most one list at a time, whatever its owner: the links carry an
+//! atomic "in a list" flag (like the `AtomicTracker` of upstream's `ListArc`), which a
+//! push sets and an unlink clears. A reference-counted owner can be cloned, so pushing a
+//! clone of an item that is already linked is refused ([`List::try_push_front`] gives it
+//! back) instead of corrupting both lists.
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The links of a list item (C's `struct list_head` member).
 ///
 /// # Invariants
 ///
-/// The pointers are only read or written by the [`List`] that holds the item: through
-/// `&mut List` to change them, `&List` to read them. They are null while the item is in
-/// no list.
+/// `in_list` is true from the moment a [`List`] claims the item (a successful
+/// compare-and-swap from false) until that list unlinks it. Only the list that claimed
+/// the item reads or writes the pointers: through `&mut List` to change them, `&List` to
+/// read them. They are null while the item is in no list.
 pub struct Links {
     inner: UnsafeCell<LinkPtrs>,
+    in_list: AtomicBool,
 }
 
 #[derive(Clone, Copy)]
@@ -33,10 +41,11 @@ struct LinkPtrs {
     next: *const Links,
 }
 
-// SAFETY: The raw pointers are only used by the list holding the item, whose own `Send`
-// and `Sync` follow the items' (type invariant); holders of `&Item` never reach them.
+// SAFETY: The raw pointers are only used by the list that claimed the item, whose own
+// `Send` and `Sync` follow the items' (type invariant); holders of `&Item` never reach
+// them, and the claim itself is atomic.
 unsafe impl Send for Links {}
-// SAFETY: As above: shared references to an item never read or write its links.
+// SAFETY: As above: shared references to an item only touch the atomic `in_list`.
 unsafe impl Sync for Links {}
 
 impl Links {
@@ -47,7 +56,28 @@ impl Links {
                 prev: ptr::null(),
                 next: ptr::null(),
             }),
+            in_list: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the item is in a list now; it may change at once unless the caller
+    /// owns that list.
+    pub fn is_linked(&self) -> bool {
+        self.in_list.load(Ordering::Relaxed)
+    }
+
+    /// Claims the links for a list: `false` if another list has them.
+    fn claim(&self) -> bool {
+        // Acquire: the list that unlinked the item last wrote the pointers before its
+        // release store; this list writes them next.
+        self.in_list
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Gives up the claim of the list that unlinked the item.
+    fn unclaim(&self) {
+        self.in_list.store(false, Ordering::Release);
     }
 
     fn get(&self) -> LinkPtrs {
@@ -58,7 +88,7 @@ impl Links {
 
     /// # Safety
     ///
-    /// Only the list holding the item may call this, through `&mut List`.
+    /// Only the list that claimed the item may call this, through `&mut List`.
     unsafe fn set(&self, ptrs: LinkPtrs) {
         // SAFETY: The caller is the only user of the links (see above).
         unsafe { *self.inner.get() = ptrs };
@@ -125,9 +155,14 @@ macro_rules! impl_list_links {
 ///
 /// # Safety
 ///
-/// `into_raw` must return a pointer that stays valid and does not move until it is given
-/// back to `from_raw`, which must restore the same owner. `Box`-like and reference-counted
-/// pointers qualify.
+/// - `into_raw` returns a non-null pointer to a live item, which stays alive and at the
+///   same address until that pointer is given back to `from_raw`, which restores the
+///   owner that was given up.
+/// - Until then, nothing may get a `&mut` to the item or move it: other owners of the
+///   same item (clones of a reference-counted pointer) give at most `&Item`.
+///
+/// An owner need not be unique: the [`Links`] tracker keeps an item in one list at a
+/// time whatever the owner type. `Box`-like and reference-counted pointers qualify.
 pub unsafe trait Owner {
     /// The item type.
     type Item: ListItem;
@@ -143,34 +178,26 @@ pub unsafe trait Owner {
     unsafe fn from_raw(ptr: *const Self::Item) -> Self;
 }
 
+/// An [`Owner`] that is the only owner of its item (a box), so the item it owns is in no
+/// list: pushing it cannot be refused.
+///
+/// # Safety
+///
+/// While a value of this type exists, no other owner of its item exists.
+pub unsafe trait UniqueOwner: Owner {}
+
 /// A list of owned items, front to back.
 ///
 /// # Invariants
 ///
 /// `front` and `back` are null together, or are the first and last of a chain of items,
-/// linked both ways, each owned by this list (from `Owner::into_raw`).
+/// linked both ways, each claimed by this list (its `Links::in_list` set) and owned by
+/// it (from `Owner::into_raw`).
 pub struct List<P: Owner> {
     front: *const Links,
     back: *const Links,
-    /// How many items were ever pushed at the front (see [`List::pushed`]).
-    pushed: u64,
-    /// Which list this is and how many items it ever lost (see [`List::stamp`]).
-    stamp: Stamp,
     _owns: PhantomData<P>,
 }
-
-/// Names a list and counts the items it ever lost: while a list's stamp stays the same,
-/// every item seen in it earlier is still in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamp {
-    /// Unique among lists that ever held an item (0 until then).
-    list: u64,
-    removed: u64,
-}
-
-/// The next list identity: never reused, so a list put in place of another (which dropped
-/// the other's items) never has its stamp.
-static NEXT_LIST: AtomicU64 = AtomicU64::new(1);
 
 // SAFETY: The list owns its items through `P`: sending it sends them.
 unsafe impl<P: Owner + Send> Send for List<P> {}
@@ -189,25 +216,8 @@ impl<P: Owner> List<P> {
         Self {
             front: ptr::null(),
             back: ptr::null(),
-            pushed: 0,
-            stamp: Stamp {
-                list: 0,
-                removed: 0,
-            },
             _owns: PhantomData,
         }
-    }
-
-    /// The list's identity and how many items it ever lost.
-    pub fn stamp(&self) -> Stamp {
-        self.stamp
-    }
-
-    /// How many items were ever pushed at the front. Between two looks at a list that
-    /// only grows at the front and shrinks at the back (a history), the difference is how
-    /// far every item's index from the front has moved.
-    pub fn pushed(&self) -> u64 {
-        self.pushed
     }
 
     /// Whether the list is empty.
@@ -215,13 +225,31 @@ impl<P: Owner> List<P> {
         self.front.is_null()
     }
 
-    /// Adds `item` at the front (C's `list_add()`). Never allocates.
-    pub fn push_front(&mut self, item: P) {
+    /// Adds `item`, which its owner alone owns, at the front (C's `list_add()`). Never
+    /// allocates.
+    pub fn push_front(&mut self, item: P)
+    where
+        P: UniqueOwner,
+    {
+        if self.try_push_front(item).is_err() {
+            // A unique owner's item is in no list (`UniqueOwner`'s contract).
+            unreachable!("an item with a unique owner is already in a list");
+        }
+    }
+
+    /// Adds `item` at the front (C's `list_add()`), unless it is in a list already
+    /// (another owner of it was pushed): then gives it back. Never allocates.
+    pub fn try_push_front(&mut self, item: P) -> Result<(), P> {
         let raw = item.into_raw();
-        // SAFETY: `raw` is a live item we now own; its links are unused (it was in no
-        // list, since its owner was not given to one).
+        // SAFETY: `raw` is a live item (`Owner` contract).
         let links = unsafe { P::Item::links(raw) };
-        // SAFETY: `links` and `self.front` (if any) are items of this list.
+        // SAFETY: `links` is the field of a live item, which we own for now.
+        if !unsafe { (*links).claim() } {
+            // SAFETY: `raw` comes from `into_raw` just above and is given back once.
+            return Err(unsafe { P::from_raw(raw) });
+        }
+        // SAFETY: `links` is claimed by this list now, and `self.front` (if any) is an
+        // item of this list.
         unsafe {
             (*links).set(LinkPtrs {
                 prev: ptr::null(),
@@ -236,12 +264,9 @@ impl<P: Owner> List<P> {
                 self.back = links;
             }
         }
-        // INVARIANT: `links` is the new first item, linked to the old first one.
+        // INVARIANT: `links` is the new first item, claimed, linked to the old first one.
         self.front = links;
-        self.pushed += 1;
-        if self.stamp.list == 0 {
-            self.stamp.list = NEXT_LIST.fetch_add(1, Ordering::Relaxed);
-        }
+        Ok(())
     }
 
     /// Takes the item at the back (C's `list_last_entry()` and `list_del()`).
@@ -273,7 +298,6 @@ impl<P: Owner> List<P> {
     ///
     /// `links` must be an item of this list.
     unsafe fn unlink(&mut self, links: *const Links) -> P {
-        self.stamp.removed += 1;
         // SAFETY: `links` and its neighbours are items of this list (caller, invariant).
         unsafe {
             let LinkPtrs { prev, next } = (*links).get();
@@ -289,8 +313,13 @@ impl<P: Owner> List<P> {
                 prev: ptr::null(),
                 next: ptr::null(),
             });
-            // INVARIANT: the chain skips `links` now; the owner leaves the list.
-            P::from_raw(P::Item::from_links(links))
+            // The owner is taken back before the claim is given up: once unclaimed, the
+            // item may be pushed by another owner on another thread.
+            let owner = P::from_raw(P::Item::from_links(links));
+            (*links).unclaim();
+            // INVARIANT: the chain skips `links` now, which are unclaimed; the owner
+            // leaves the list.
+            owner
         }
     }
 
@@ -352,6 +381,7 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
     use std::vec::Vec;
 
     struct Item {
@@ -383,6 +413,32 @@ mod tests {
         }
     }
 
+    // SAFETY: A box is the only owner of its item.
+    unsafe impl UniqueOwner for Box<Item> {}
+
+    // SAFETY: `Arc::into_raw` and `Arc::from_raw` round-trip one reference, and an `Arc`
+    // never moves its contents or gives `&mut` to them while shared.
+    unsafe impl Owner for Arc<Item> {
+        type Item = Item;
+
+        fn into_raw(self) -> *const Item {
+            Arc::into_raw(self)
+        }
+
+        unsafe fn from_raw(ptr: *const Item) -> Self {
+            // SAFETY: The caller passes a pointer from `into_raw`.
+            unsafe { Arc::from_raw(ptr) }
+        }
+    }
+
+    fn item(value: u32, drops: &'static AtomicUsize) -> Item {
+        Item {
+            value,
+            links: Links::new(),
+            drops,
+        }
+    }
+
     fn list(values: &[u32], drops: &'static AtomicUsize) -> List<Box<Item>> {
         let mut list = List::new();
         for &value in values {
@@ -411,48 +467,6 @@ mod tests {
         assert!(l.is_empty());
         assert!(l.pop_back().is_none());
         assert_eq!(DROPS.load(Ordering::Relaxed), 3);
-    }
-
-    #[test]
-    fn pushed_counts_every_push_and_no_removal() {
-        static DROPS: AtomicUsize = AtomicUsize::new(0);
-        let mut l = list(&[1, 2, 3], &DROPS);
-        assert_eq!(l.pushed(), 3);
-        drop(l.pop_back());
-        drop(l.remove_first(|i| i.value == 3));
-        assert_eq!(l.pushed(), 3);
-        // Index 0 (value 2) moves by one with each push: what a seq_file read relies on.
-        let before = l.pushed();
-        l.push_front(Box::new(Item {
-            value: 4,
-            links: Links::new(),
-            drops: &DROPS,
-        }));
-        let moved = usize::try_from(l.pushed() - before).unwrap();
-        assert_eq!(l.iter().nth(moved).unwrap().value, 2);
-    }
-
-    #[test]
-    fn stamps_change_with_every_removal_and_name_one_list() {
-        static DROPS: AtomicUsize = AtomicUsize::new(0);
-        let mut l = list(&[1, 2, 3], &DROPS);
-        let stamp = l.stamp();
-        l.push_front(Box::new(Item {
-            value: 4,
-            links: Links::new(),
-            drops: &DROPS,
-        }));
-        assert_eq!(l.stamp(), stamp, "a push keeps every item in");
-        drop(l.pop_back());
-        let popped = l.stamp();
-        assert_ne!(popped, stamp);
-        drop(l.remove_first(|i| i.value == 3));
-        assert_ne!(l.stamp(), popped);
-        // Another list, even at the same place, never has the same stamp.
-        let before = l.stamp();
-        l = list(&[1], &DROPS);
-        assert_ne!(l.stamp(), before);
-        assert_ne!(List::<Box<Item>>::new().stamp(), l.stamp());
     }
 
     #[test]
@@ -514,5 +528,65 @@ mod tests {
         assert_eq!(values(&a), [2]);
         assert_eq!(values(&b), [1, 3]);
         assert_eq!(DROPS.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_shared_item_is_in_one_list_at_a_time() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let shared = Arc::new(item(1, &DROPS));
+        let mut a = List::new();
+        let mut b = List::new();
+        assert!(a.try_push_front(shared.clone()).is_ok());
+        assert!(shared.links.is_linked());
+        // A second push of the same item, into the same list or another, is refused and
+        // gives the reference back: no self-loop, no second `from_raw`.
+        let again = a.try_push_front(shared.clone()).unwrap_err();
+        let other = b.try_push_front(shared.clone()).unwrap_err();
+        assert!(Arc::ptr_eq(&again, &shared) && Arc::ptr_eq(&other, &shared));
+        drop((again, other));
+        assert_eq!(Arc::strong_count(&shared), 2, "ours and the list's");
+        assert_eq!(a.iter().map(|i| i.value).collect::<Vec<_>>(), [1]);
+        assert!(b.is_empty());
+        // Once unlinked, it may go into another list.
+        let back = a.pop_back().unwrap();
+        assert!(!shared.links.is_linked());
+        assert!(a.is_empty());
+        assert!(b.try_push_front(back).is_ok());
+        drop(b);
+        assert_eq!(Arc::strong_count(&shared), 1);
+        assert_eq!(DROPS.load(Ordering::Relaxed), 0);
+        drop(shared);
+        assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn racing_pushes_of_one_item_link_it_once() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        // Fewer rounds under Miri, which checks every access for races.
+        let rounds = if cfg!(miri) { 10 } else { 1000 };
+        for _ in 0..rounds {
+            let shared = Arc::new(item(7, &DROPS));
+            let both_pushed = Arc::new(std::sync::Barrier::new(2));
+            let pushes: Vec<_> = (0..2)
+                .map(|_| {
+                    let (mine, both_pushed) = (shared.clone(), both_pushed.clone());
+                    std::thread::spawn(move || {
+                        let mut list = List::new();
+                        let linked = list.try_push_front(mine).is_ok();
+                        // Neither list lets the item go before both pushes are done.
+                        both_pushed.wait();
+                        let walked = list.iter().count();
+                        (linked, walked, list.pop_back().is_some())
+                    })
+                })
+                .collect();
+            let results: Vec<_> = pushes.into_iter().map(|t| t.join().unwrap()).collect();
+            assert_eq!(results.iter().filter(|r| r.0).count(), 1, "{results:?}");
+            for (linked, walked, popped) in results {
+                assert_eq!((usize::from(linked), linked), (walked, popped));
+            }
+            assert!(!shared.links.is_linked());
+            assert_eq!(Arc::strong_count(&shared), 1);
+        }
     }
 }

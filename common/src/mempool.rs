@@ -7,9 +7,10 @@
 //! its object back. The module creates the pool at load ([`Mempool::create`]) and
 //! destroys it by dropping the returned [`PoolRegistration`], after every object is back.
 
-use super::slab::{Cached, ObjectBox, Source, StaticObject};
+use super::slab::{Cached, ObjectBox, Source};
+use super::static_object::StaticObject;
 use core::marker::PhantomData;
-use core::ptr::{self, NonNull};
+use core::ptr::NonNull;
 
 use kernel::{bindings, prelude::*};
 
@@ -17,7 +18,8 @@ use kernel::{bindings, prelude::*};
 ///
 /// # Invariants
 ///
-/// `pool` holds, if any, a mempool whose elements are objects of `T::cache()`, on which
+/// This is `T::pool()`, the only `Mempool<T>`: so a [`PoolBox`] taken from it goes back
+/// to it. `pool` holds, if any, a mempool whose elements are objects of `T::cache()`, on which
 /// it holds a reference. Each object taken from it and not yet given back holds a
 /// reference on the pool.
 pub struct Mempool<T> {
@@ -36,12 +38,15 @@ pub unsafe trait Pooled: Cached {
 }
 
 /// Declares the `static` mempool of a type whose slab cache is declared with
-/// [`kmem_cache!`](crate::kmem_cache).
+/// [`kmem_cache!`](crate::kmem_cache). A type has one: a second declaration for it does
+/// not compile (two `Pooled` impls).
 #[macro_export]
 macro_rules! mempool {
     ($static:ident: $type:ty) => {
+        #[allow(unsafe_code)]
         static $static: $crate::common::mempool::Mempool<$type> =
-            $crate::common::mempool::Mempool::new();
+            // SAFETY: This is the static that `pool()` below returns.
+            unsafe { $crate::common::mempool::Mempool::new() };
 
         // SAFETY: Always the same `static`.
         #[allow(unsafe_code)]
@@ -54,8 +59,14 @@ macro_rules! mempool {
 }
 
 impl<T> Mempool<T> {
-    /// A pool that is not created yet.
-    pub const fn new() -> Self {
+    /// A pool that is not created yet. Use [`mempool!`](crate::mempool).
+    ///
+    /// # Safety
+    ///
+    /// The value must be the `static` that `T::pool()` returns: objects go back to
+    /// `T::pool()`, whichever `Mempool` they came from.
+    pub const unsafe fn new() -> Self {
+        // INVARIANT: the caller makes this `T::pool()`.
         Self {
             pool: StaticObject::new(),
             _objects: PhantomData,
@@ -84,13 +95,17 @@ impl<T: Pooled> Mempool<T> {
             )
         };
         let Some(raw) = NonNull::new(raw) else {
-            cache.release();
+            // SAFETY: The reference taken above, not used after this.
+            unsafe { cache.release() };
             return Err(ENOMEM);
         };
         if !self.pool.install(raw) {
-            // SAFETY: `raw` was just created and nothing else knows it.
-            unsafe { bindings::mempool_destroy(raw.as_ptr()) };
-            cache.release();
+            // SAFETY: `raw` was just created and nothing else knows it; then the
+            // reference taken above is released, not used after this.
+            unsafe {
+                bindings::mempool_destroy(raw.as_ptr());
+                cache.release();
+            }
             return Err(EBUSY);
         }
         // INVARIANT: a pool of `T::cache()` objects, holding a reference on the cache.
@@ -110,22 +125,28 @@ impl<T: Pooled> Mempool<T> {
         // SAFETY: `raw` is a live pool: we hold a reference on it.
         let object = unsafe { bindings::mempool_alloc_noprof(raw.as_ptr(), bindings::GFP_NOWAIT) };
         let Some(object) = NonNull::new(object) else {
-            self.pool.release();
+            // SAFETY: The reference taken above, not used after this.
+            unsafe { self.pool.release() };
             return Err(ENOMEM);
         };
-        // SAFETY: A fresh element of `T::pool()` (an object of `T`'s cache, so sized and
+        // SAFETY: A fresh element of `self`, which is `T::pool()` (an object of `T`'s cache, so sized and
         // aligned for `T`), holding its reference.
         Ok(unsafe { PoolBox::new(object.cast(), value) })
     }
 
     /// How many objects the reserve holds now (C's `pool->curr_nr`), `None` before the
-    /// pool is created. For in-kernel tests.
+    /// pool is created. For in-kernel tests only.
+    #[cfg(taskmonitor_kunit)]
     pub fn reserved(&'static self) -> Option<usize> {
         let raw = self.pool.acquire()?;
         // SAFETY: `raw` is a live pool (we hold a reference). `curr_nr` changes under the
-        // pool's lock; read once, without it, it is a value it had (C's `READ_ONCE`).
-        let n = unsafe { ptr::read_volatile(ptr::addr_of!((*raw.as_ptr()).curr_nr)) };
-        self.pool.release();
+        // pool's lock; read once, without it, it is a value it had (C's `READ_ONCE`). The
+        // reference is released after, not used again.
+        let n = unsafe {
+            let n = core::ptr::read_volatile(core::ptr::addr_of!((*raw.as_ptr()).curr_nr));
+            self.pool.release();
+            n
+        };
         usize::try_from(n).ok()
     }
 }
@@ -140,10 +161,12 @@ impl<T: Pooled> Drop for PoolRegistration<T> {
     fn drop(&mut self) {
         match self.pool.pool.take_unused() {
             Ok(Some(raw)) => {
-                // SAFETY: No object of the pool is out and it can no longer be reached.
-                unsafe { bindings::mempool_destroy(raw.as_ptr()) };
-                // The pool's reference on the cache.
-                T::cache().cache.release();
+                // SAFETY: No object of the pool is out and it can no longer be reached. The
+                // pool's reference on the cache (taken in `create`) is released after.
+                unsafe {
+                    bindings::mempool_destroy(raw.as_ptr());
+                    T::cache().cache.release();
+                }
             }
             Ok(None) => {}
             // Destroying it now would free memory that is still in use: keep it.
@@ -165,8 +188,11 @@ pub struct FromPool;
 unsafe impl<T: Pooled> Source<T> for FromPool {
     unsafe fn give_back(object: NonNull<T>) {
         let pool = &T::pool().pool;
-        // SAFETY: The object comes from `T::pool()` (caller) and holds a reference on it.
-        unsafe { bindings::mempool_free(object.as_ptr().cast(), pool.get()) };
-        pool.release();
+        // SAFETY: The object comes from `T::pool()` (caller) and holds a reference on it,
+        // which keeps the pool in place; the reference is released after the free.
+        unsafe {
+            bindings::mempool_free(object.as_ptr().cast(), pool.get().as_ptr());
+            pool.release();
+        }
     }
 }

@@ -6,29 +6,11 @@
 //! rather than wait. [`Mutex::try_lock`] is what lets it. Otherwise this is the same
 //! `struct mutex`, with the same lockdep checks, as `kernel::sync::Mutex`.
 
+use super::lockdep::LockKey;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use kernel::{bindings, init::PinInit, pin_init, prelude::*, types::Opaque};
-
-/// A lockdep class: one static key per place that creates locks (C's `static struct
-/// lock_class_key __key` inside `mutex_init()`).
-pub struct LockKey(Opaque<bindings::lock_class_key>);
-
-// SAFETY: The key is only handed to lockdep, which synchronizes its own use of it.
-unsafe impl Sync for LockKey {}
-
-impl LockKey {
-    /// A key for a `static`: lockdep wants static keys left uninitialized.
-    pub const fn new() -> Self {
-        Self(Opaque::uninit())
-    }
-
-    /// The C key.
-    pub fn as_ptr(&self) -> *mut bindings::lock_class_key {
-        self.0.get()
-    }
-}
 
 /// A `struct mutex` protecting a `T`.
 ///
@@ -53,7 +35,7 @@ unsafe impl<T: Send> Sync for Mutex<T> {}
 #[macro_export]
 macro_rules! new_try_mutex {
     ($data:expr) => {{
-        static KEY: $crate::common::mutex::LockKey = $crate::common::mutex::LockKey::new();
+        static KEY: $crate::common::lockdep::LockKey = $crate::common::lockdep::LockKey::new();
         $crate::common::mutex::Mutex::new(
             $data,
             ::kernel::c_str!(concat!(file!(), ":", line!())),

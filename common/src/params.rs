@@ -44,22 +44,46 @@ pub struct KernelParam(bindings::kernel_param);
 // writes through `arg`, a `Param` whose `Sync` impl covers that.
 unsafe impl Sync for KernelParam {}
 
+/// A Rust type that a kernel `param_ops_*` parses into.
+///
+/// # Safety
+///
+/// `OPS` must be the kernel's `param_ops_*` of the C type with `Self`'s layout: they
+/// write through the parameter's pointer as that type.
+pub unsafe trait ParamType: Copy + Send + 'static {
+    /// The kernel's parser and printer for this type.
+    const OPS: *const bindings::kernel_param_ops;
+}
+
+// SAFETY: `param_ops_int` parses a C `int`, which is an `i32`.
+unsafe impl ParamType for i32 {
+    const OPS: *const bindings::kernel_param_ops = &raw const bindings::param_ops_int;
+}
+
+// SAFETY: `param_ops_uint` parses a C `unsigned int`, which is a `u32`.
+unsafe impl ParamType for u32 {
+    const OPS: *const bindings::kernel_param_ops = &raw const bindings::param_ops_uint;
+}
+
 impl KernelParam {
-    /// Describes the parameter `name`, stored in `value`, of the module `module`.
+    /// Describes the parameter `name`, stored in `value`, of the module `module`, parsed
+    /// by `T`'s `param_ops_*`. Use [`module_param!`].
     ///
-    /// `ops` must be the kernel's `param_ops_*` for `T`; [`module_param!`] picks it.
+    /// # Safety
+    ///
+    /// `module` must be this module (`THIS_MODULE`): the kernel holds it while the
+    /// parameter's file in `/sys/module` is in use.
     ///
     /// [`module_param!`]: crate::module_param
-    pub const fn new<T>(
+    pub const unsafe fn new<T: ParamType>(
         name: &'static CStr,
         module: *mut bindings::module,
-        ops: *const bindings::kernel_param_ops,
         value: &'static Param<T>,
     ) -> Self {
         Self(bindings::kernel_param {
             name: name.as_char_ptr(),
             mod_: module,
-            ops,
+            ops: T::OPS,
             perm: 0o444,
             level: -1,
             flags: 0,
@@ -90,13 +114,15 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 #[macro_export]
 macro_rules! module_param {
     ($static:ident : i32 = $default:expr, $name:literal, $desc:literal) => {
-        $crate::module_param!(@param $static, i32, $default, $name, $desc, "int", param_ops_int);
+        $crate::module_param!(@param $static, i32, $default, $name, $desc, "int");
     };
     ($static:ident : u32 = $default:expr, $name:literal, $desc:literal) => {
-        $crate::module_param!(@param $static, u32, $default, $name, $desc, "uint", param_ops_uint);
+        $crate::module_param!(@param $static, u32, $default, $name, $desc, "uint");
     };
+    // The parser comes from `$ty` itself (`ParamType`), so no arm can pair a type with
+    // another type's parser; `$c_type` only names it for `modinfo`.
     (@param $static:ident, $ty:ty, $default:expr, $name:literal, $desc:literal,
-     $c_type:literal, $ops:ident) => {
+     $c_type:literal) => {
         static $static: $crate::common::params::Param<$ty> =
             $crate::common::params::Param::new($default);
 
@@ -120,12 +146,14 @@ macro_rules! module_param {
             #[link_section = "__param"]
             #[used(compiler)]
             static PARAM: $crate::common::params::KernelParam =
-                $crate::common::params::KernelParam::new(
-                    NAME,
-                    ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
-                    ::core::ptr::addr_of!(::kernel::bindings::$ops),
-                    &$static,
-                );
+                // SAFETY: `__this_module` is this module.
+                unsafe {
+                    $crate::common::params::KernelParam::new(
+                        NAME,
+                        ::core::ptr::addr_of!(__this_module).cast_mut().cast(),
+                        &$static,
+                    )
+                };
             // Sound: `.modinfo` is a sequence of NUL-terminated `key=value` strings of
             // alignment 1; `modinfo()` ends `TYPE` with its NUL, in a byte array.
             #[allow(unsafe_code)]

@@ -8,6 +8,7 @@
 //! [`Source`]). `refcount_t` saturates instead of wrapping and warns on misuse (an
 //! increment from zero, a decrement below it), which the tests treat as a failure.
 
+use super::list::{ListItem, Owner};
 use super::slab::{ObjectBox, Source};
 use core::marker::PhantomData;
 use core::ops::Deref;
@@ -146,8 +147,9 @@ impl<T: Counted, S: Source<T>> Drop for Ref<T, S> {
 }
 
 // SAFETY: `into_raw` keeps the reference (and so the object) without moving it; `from_raw`
-// takes that same reference back.
-unsafe impl<T: Counted + super::list::ListItem, S: Source<T>> super::list::Owner for Ref<T, S> {
+// takes that same reference back. Other references give only `&T`. A `Ref` is not a
+// `UniqueOwner`: its clones share the item, and the list's tracker keeps it in one list.
+unsafe impl<T: Counted + ListItem, S: Source<T>> Owner for Ref<T, S> {
     type Item = T;
 
     fn into_raw(self) -> *const T {

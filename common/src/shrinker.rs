@@ -1,19 +1,22 @@
 //! Shrinkers: giving memory back when the kernel runs short (`include/linux/shrinker.h`).
 //!
 //! The owner implements [`Shrink`]; [`Shrinker::register`] allocates a `struct shrinker`
-//! with `shrinker_alloc()`, points its callbacks at the trait's methods and registers it.
+//! with `shrinker_alloc()`, points its callbacks at the trait's methods and registers it,
+//! with the data (an `Arc` or a `KBox` of the [`Shrink`] type) as its `private_data`.
 //! Dropping the [`Shrinker`] calls `shrinker_free()`, which unregisters it and waits for
 //! running callbacks, and only then drops the data.
 //!
 //! This is the API of Linux 6.7 and later; the lab's `register_shrinker()` and
 //! `unregister_shrinker()` on a statically allocated `struct shrinker` are gone.
 
+use super::foreign::ForeignData;
+use core::ops::Deref;
 use core::ptr::NonNull;
-use kernel::{bindings, c_str, ffi::c_ulong, prelude::*, sync::Arc};
+use kernel::{bindings, c_str, ffi::c_ulong, prelude::*, types::ForeignOwnable};
 
 // ANCHOR: trait
 /// What a shrinker does.
-pub trait Shrink: Send + Sync {
+pub trait Shrink: Send + Sync + Sized {
     /// How many objects could be freed now (C's `count_objects`). Must not block: it runs
     /// in reclaim, possibly from an allocation made while a lock of ours is held.
     fn count_objects(&self) -> usize;
@@ -28,67 +31,68 @@ pub trait Shrink: Send + Sync {
 }
 // ANCHOR_END: trait
 
-impl<T: Shrink> Shrink for Arc<T> {
-    fn count_objects(&self) -> usize {
-        (**self).count_objects()
-    }
-
-    fn scan_objects(&self, nr_to_scan: usize) -> Option<usize> {
-        (**self).scan_objects(nr_to_scan)
-    }
-}
-
 /// A registered shrinker, freed when dropped.
 ///
 /// # Invariants
 ///
-/// `raw` was returned by `shrinker_alloc`, registered, and its `private_data` points to
-/// `data`, which stays at its address (boxed) until `shrinker_free` has returned.
-pub struct Shrinker<T: Shrink> {
+/// `raw` was returned by `shrinker_alloc`, registered with the callbacks of
+/// `P::Target`, and its `private_data` points to `data`'s target, which stays in place
+/// until `shrinker_free` has returned.
+pub struct Shrinker<P: ForeignOwnable + Deref<Target: Shrink>> {
     raw: NonNull<bindings::shrinker>,
-    data: KBox<T>,
+    data: ForeignData<P>,
 }
 
-// SAFETY: The shrinker may be freed from any thread; the callbacks only need `&T`.
-unsafe impl<T: Shrink> Send for Shrinker<T> {}
-// SAFETY: `&Shrinker` only gives `&T`, and `T: Sync`.
-unsafe impl<T: Shrink> Sync for Shrinker<T> {}
+// SAFETY: The shrinker may be freed from any thread; the callbacks only need `&P::Target`,
+// which is `Send + Sync`.
+unsafe impl<P: ForeignOwnable + Deref<Target: Shrink> + Send> Send for Shrinker<P> {}
+// SAFETY: `&Shrinker` only gives `&P::Target`, which is `Sync`.
+unsafe impl<P: ForeignOwnable + Deref<Target: Shrink> + Sync> Sync for Shrinker<P> {}
 
-impl<T: Shrink> Shrinker<T> {
+impl<P> Shrinker<P>
+where
+    P: ForeignOwnable + Deref<Target: Shrink>,
+    for<'a> P::Borrowed<'a>: Deref<Target = P::Target>,
+{
     /// Registers a shrinker for `data`. With `CONFIG_SHRINKER_DEBUG` it appears as
     /// `/sys/kernel/debug/shrinker/NAME-ID/`.
-    pub fn register(name: &CStr, data: T) -> Result<Self> {
-        let data = KBox::new(data, GFP_KERNEL)?;
+    pub fn register(name: &CStr, data: P) -> Result<Self> {
         // SAFETY: The format string is "%s" with one C string argument.
         let raw =
             unsafe { bindings::shrinker_alloc(0, c_str!("%s").as_char_ptr(), name.as_char_ptr()) };
         let raw = NonNull::new(raw).ok_or(ENOMEM)?;
+        let data = ForeignData::new(data);
         // SAFETY: `raw` is a new, unregistered shrinker that only we use yet. The
         // callbacks match the C types, and `private_data` outlives the registration (it
         // is dropped after `shrinker_free`).
         unsafe {
             let s = raw.as_ptr();
-            (*s).count_objects = Some(count_objects::<T>);
-            (*s).scan_objects = Some(scan_objects::<T>);
+            (*s).count_objects = Some(count_objects::<P::Target>);
+            (*s).scan_objects = Some(scan_objects::<P::Target>);
             (*s).seeks = bindings::DEFAULT_SEEKS as i32;
-            (*s).private_data = (&*data as *const T).cast_mut().cast();
+            (*s).private_data = data.as_ptr();
             bindings::shrinker_register(s);
         }
-        // INVARIANT: registered, with `private_data` pointing to the boxed `data`.
+        // INVARIANT: registered, with `private_data` pointing to `data`'s target.
         Ok(Self { raw, data })
     }
+}
 
+impl<P: ForeignOwnable + Deref<Target: Shrink>> Shrinker<P> {
     /// The data the shrinker works on.
-    pub fn data(&self) -> &T {
-        &self.data
+    pub fn data(&self) -> &P::Target {
+        self.data.get()
     }
+}
 
+#[cfg(taskmonitor_kunit)]
+impl<P: ForeignOwnable + Deref<Target: Shrink>> Shrinker<P> {
     /// Calls the `count_objects` callback as the shrinker core does, and returns what C
     /// sees ([`SHRINK_EMPTY`] for none). For in-kernel tests.
     pub fn count(&self) -> c_ulong {
         let mut sc = control(0);
         // SAFETY: `raw` is our registered shrinker (type invariant); `sc` is valid.
-        unsafe { count_objects::<T>(self.raw.as_ptr(), &mut sc) }
+        unsafe { count_objects::<P::Target>(self.raw.as_ptr(), &mut sc) }
     }
 
     /// Calls the `scan_objects` callback as the shrinker core does, asking for
@@ -97,7 +101,7 @@ impl<T: Shrink> Shrinker<T> {
     pub fn scan(&self, nr_to_scan: usize) -> Scan {
         let mut sc = control(nr_to_scan);
         // SAFETY: `raw` is our registered shrinker (type invariant); `sc` is valid.
-        let result = unsafe { scan_objects::<T>(self.raw.as_ptr(), &mut sc) };
+        let result = unsafe { scan_objects::<P::Target>(self.raw.as_ptr(), &mut sc) };
         Scan {
             result,
             nr_scanned: sc.nr_scanned,
@@ -111,6 +115,7 @@ pub const SHRINK_EMPTY: c_ulong = bindings::SHRINK_EMPTY as c_ulong;
 pub const SHRINK_STOP: c_ulong = bindings::SHRINK_STOP as c_ulong;
 
 /// What a call of [`Shrinker::scan`] gave the shrinker core.
+#[cfg(taskmonitor_kunit)]
 #[derive(Debug, PartialEq, Eq)]
 pub struct Scan {
     /// The callback's return value: how many were freed, or [`SHRINK_STOP`].
@@ -120,6 +125,7 @@ pub struct Scan {
 }
 
 /// A `shrink_control` for a global (not memcg) shrink on node 0, in process context.
+#[cfg(taskmonitor_kunit)]
 fn control(nr_to_scan: usize) -> bindings::shrink_control {
     // SAFETY: `shrink_control` is plain data (numbers, a mask, a pointer) for which all
     // zeroes is valid: what `shrink_slab()` sees for node 0 without a memory cgroup.
@@ -129,10 +135,11 @@ fn control(nr_to_scan: usize) -> bindings::shrink_control {
     sc
 }
 
-impl<T: Shrink> Drop for Shrinker<T> {
+impl<P: ForeignOwnable + Deref<Target: Shrink>> Drop for Shrinker<P> {
     fn drop(&mut self) {
         // SAFETY: `raw` is our registered shrinker (type invariant). `shrinker_free`
-        // unregisters it and waits until no callback runs, so `data` may be dropped next.
+        // unregisters it and waits until no callback runs, so `data` may be dropped next
+        // (it is, as a field, after this).
         unsafe { bindings::shrinker_free(self.raw.as_ptr()) };
     }
 }
@@ -141,9 +148,9 @@ impl<T: Shrink> Drop for Shrinker<T> {
 ///
 /// # Safety
 ///
-/// `shrinker` must be registered by a live `Shrinker<T>`.
+/// `shrinker` must be registered by a live `Shrinker` whose data's target is a `T`.
 unsafe fn data<'a, T: Shrink>(shrinker: *mut bindings::shrinker) -> &'a T {
-    // SAFETY: `private_data` points to the `T` of the `Shrinker<T>`, alive while the
+    // SAFETY: `private_data` points to the `T` of the `Shrinker`, alive while the
     // shrinker is registered (caller's guarantee, type invariant of `Shrinker`).
     unsafe { &*(*shrinker).private_data.cast::<T>() }
 }
@@ -152,14 +159,14 @@ unsafe fn data<'a, T: Shrink>(shrinker: *mut bindings::shrinker) -> &'a T {
 ///
 /// # Safety
 ///
-/// Called by the shrinker core on a shrinker registered by `Shrinker<T>`.
+/// Called by the shrinker core on a shrinker registered by a `Shrinker` of a `T`.
 unsafe extern "C" fn count_objects<T: Shrink>(
     shrinker: *mut bindings::shrinker,
     _sc: *mut bindings::shrink_control,
 ) -> c_ulong {
     // SAFETY: The shrinker core calls us on our registered shrinker.
     match unsafe { data::<T>(shrinker) }.count_objects() {
-        0 => bindings::SHRINK_EMPTY as c_ulong,
+        0 => SHRINK_EMPTY,
         n => n,
     }
 }
@@ -168,8 +175,8 @@ unsafe extern "C" fn count_objects<T: Shrink>(
 ///
 /// # Safety
 ///
-/// Called by the shrinker core on a shrinker registered by `Shrinker<T>`, with a valid
-/// `shrink_control`.
+/// Called by the shrinker core on a shrinker registered by a `Shrinker` of a `T`, with
+/// a valid `shrink_control`.
 unsafe extern "C" fn scan_objects<T: Shrink>(
     shrinker: *mut bindings::shrinker,
     sc: *mut bindings::shrink_control,
@@ -183,6 +190,6 @@ unsafe extern "C" fn scan_objects<T: Shrink>(
             sc.nr_scanned = freed;
             freed
         }
-        _ => bindings::SHRINK_STOP as c_ulong,
+        _ => SHRINK_STOP,
     }
 }

@@ -7,91 +7,22 @@
 //! ([`KmemCache::create`]) and destroys it at unload by dropping the returned
 //! [`CacheRegistration`], after every object is back.
 
+use super::list::{ListItem, Owner, UniqueOwner};
+use super::static_object::StaticObject;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use kernel::{bindings, prelude::*};
-
-/// A C object kept in a `static` (a `struct kmem_cache *`, a `mempool_t *`): installed
-/// once, used under counted references, and destroyed only when none is left.
-///
-/// # Invariants
-///
-/// `raw` is null or the installed object. `users` counts the references handed out by
-/// [`StaticObject::acquire`] and not yet released; the object is only taken out (to be
-/// destroyed) while `users` is zero.
-pub(super) struct StaticObject<C> {
-    raw: AtomicPtr<C>,
-    users: AtomicUsize,
-}
-
-impl<C> StaticObject<C> {
-    /// Nothing installed yet.
-    pub(super) const fn new() -> Self {
-        Self {
-            raw: AtomicPtr::new(ptr::null_mut()),
-            users: AtomicUsize::new(0),
-        }
-    }
-
-    /// Installs `raw`; `false` if an object is installed already.
-    pub(super) fn install(&self, raw: NonNull<C>) -> bool {
-        self.raw
-            .compare_exchange(
-                ptr::null_mut(),
-                raw.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-    }
-
-    /// Takes a reference on the installed object, which keeps it from being destroyed
-    /// until [`StaticObject::release`]. `None` if nothing is installed.
-    pub(super) fn acquire(&self) -> Option<NonNull<C>> {
-        // Counted before the load, and `take_unused` swaps before it counts: with both in
-        // one total order (`SeqCst`), either this sees null or `take_unused` sees us.
-        self.users.fetch_add(1, Ordering::SeqCst);
-        let raw = NonNull::new(self.raw.load(Ordering::SeqCst));
-        if raw.is_none() {
-            self.release();
-        }
-        raw
-    }
-
-    /// The installed object, for the holder of a reference.
-    pub(super) fn get(&self) -> *mut C {
-        self.raw.load(Ordering::Acquire)
-    }
-
-    /// Drops a reference taken by [`StaticObject::acquire`].
-    pub(super) fn release(&self) {
-        self.users.fetch_sub(1, Ordering::AcqRel);
-    }
-
-    /// Takes the object out, to be destroyed, when no reference is left; else returns
-    /// how many there are and leaves it in place.
-    pub(super) fn take_unused(&self) -> core::result::Result<Option<NonNull<C>>, usize> {
-        let raw = self.raw.swap(ptr::null_mut(), Ordering::SeqCst);
-        match self.users.load(Ordering::SeqCst) {
-            0 => Ok(NonNull::new(raw)),
-            users => {
-                self.raw.store(raw, Ordering::SeqCst);
-                Err(users)
-            }
-        }
-    }
-}
 
 /// A slab cache of `T` objects, in a `static`.
 ///
 /// # Invariants
 ///
-/// `cache` holds a cache created for objects of `size_of::<T>()` bytes aligned to
-/// `align_of::<T>()`, if any. Each object allocated from it and not yet freed, and each
-/// mempool built on it, holds a reference on it.
+/// This is `T::cache()`, the only `KmemCache<T>`: so a [`SlabBox`] allocated from it
+/// frees to it. `cache` holds a cache created for objects of `size_of::<T>()` bytes
+/// aligned to `align_of::<T>()`, if any. Each object allocated from it and not yet freed,
+/// and each mempool built on it, holds a reference on it.
 pub struct KmemCache<T> {
     name: &'static CStr,
     pub(super) cache: StaticObject<bindings::kmem_cache>,
@@ -109,12 +40,15 @@ pub unsafe trait Cached: Sized + 'static {
 }
 
 /// Declares the `static` slab cache of a type, named as in `/sys/kernel/slab/NAME`
-/// (C's `static struct kmem_cache *`).
+/// (C's `static struct kmem_cache *`). A type has one: a second declaration for it does
+/// not compile (two `Cached` impls).
 #[macro_export]
 macro_rules! kmem_cache {
     ($static:ident: $type:ty, $name:literal) => {
+        #[allow(unsafe_code)]
         static $static: $crate::common::slab::KmemCache<$type> =
-            $crate::common::slab::KmemCache::new(::kernel::c_str!($name));
+            // SAFETY: This is the static that `cache()` below returns.
+            unsafe { $crate::common::slab::KmemCache::new(::kernel::c_str!($name)) };
 
         // SAFETY: Always the same `static`.
         #[allow(unsafe_code)]
@@ -127,8 +61,14 @@ macro_rules! kmem_cache {
 }
 
 impl<T> KmemCache<T> {
-    /// A cache that is not created yet.
-    pub const fn new(name: &'static CStr) -> Self {
+    /// A cache that is not created yet. Use [`kmem_cache!`](crate::kmem_cache).
+    ///
+    /// # Safety
+    ///
+    /// The value must be the `static` that `T::cache()` returns: objects are freed to
+    /// `T::cache()`, whichever `KmemCache` they came from.
+    pub const unsafe fn new(name: &'static CStr) -> Self {
+        // INVARIANT: the caller makes this `T::cache()`.
         Self {
             name,
             cache: StaticObject::new(),
@@ -142,7 +82,8 @@ impl<T> KmemCache<T> {
         let raw = self.cache.acquire()?;
         // SAFETY: `raw` is a live cache: we hold a reference on it.
         let size = unsafe { bindings::kmem_cache_size(raw.as_ptr()) } as usize;
-        self.cache.release();
+        // SAFETY: The reference taken above, not used after this.
+        unsafe { self.cache.release() };
         Some(size)
     }
 }
@@ -153,13 +94,20 @@ impl<T: Cached> KmemCache<T> {
     /// `SLAB_NO_MERGE` keeps the cache apart from others of the same size, so that
     /// `/sys/kernel/slab/NAME/` describes this cache alone.
     pub fn create(&'static self) -> Result<CacheRegistration<T>> {
+        const {
+            assert!(size_of::<T>() > 0, "slab objects need a size");
+            assert!(
+                size_of::<T>() <= u32::MAX as usize,
+                "slab objects are sized in a u32"
+            );
+        }
         let mut args = bindings::kmem_cache_args {
             align: align_of::<T>() as u32,
             ..Default::default()
         };
         let flags = 1 << bindings::_slab_flag_bits__SLAB_NO_MERGE;
         // SAFETY: `name` is a static C string and `args` a valid argument block. The
-        // size of a sample type fits a `u32`.
+        // size fits a `u32` and is not zero (checked at build time above).
         let raw = unsafe {
             bindings::__kmem_cache_create_args(
                 self.name.as_char_ptr(),
@@ -188,10 +136,12 @@ impl<T: Cached> KmemCache<T> {
         let object =
             unsafe { bindings::kmem_cache_alloc_noprof(raw.as_ptr(), bindings::GFP_KERNEL) };
         let Some(object) = NonNull::new(object) else {
-            self.cache.release();
+            // SAFETY: The reference taken above, not used after this.
+            unsafe { self.cache.release() };
             return Err(ENOMEM);
         };
-        // SAFETY: A fresh object of `T::cache()`, holding its reference.
+        // SAFETY: A fresh object of `self`, which is `T::cache()` (type invariant), holding
+        // its reference.
         Ok(unsafe { SlabBox::new(object.cast(), value) })
     }
 }
@@ -250,9 +200,12 @@ pub struct FromCache;
 unsafe impl<T: Cached> Source<T> for FromCache {
     unsafe fn give_back(object: NonNull<T>) {
         let cache = &T::cache().cache;
-        // SAFETY: The object comes from `T::cache()` (caller) and holds a reference on it.
-        unsafe { bindings::kmem_cache_free(cache.get(), object.as_ptr().cast()) };
-        cache.release();
+        // SAFETY: The object comes from `T::cache()` (caller) and holds a reference on it,
+        // which keeps the cache in place; the reference is released after the free.
+        unsafe {
+            bindings::kmem_cache_free(cache.get().as_ptr(), object.as_ptr().cast());
+            cache.release();
+        }
     }
 }
 
@@ -308,7 +261,8 @@ impl<T, S: Source<T>> Drop for ObjectBox<T, S> {
 }
 
 // SAFETY: `into_raw` leaks the box without moving the object; `from_raw` restores it.
-unsafe impl<T: super::list::ListItem, S: Source<T>> super::list::Owner for ObjectBox<T, S> {
+// The box gives `&mut T` to nobody.
+unsafe impl<T: ListItem, S: Source<T>> Owner for ObjectBox<T, S> {
     type Item = T;
 
     fn into_raw(self) -> *const T {
@@ -324,6 +278,9 @@ unsafe impl<T: super::list::ListItem, S: Source<T>> super::list::Owner for Objec
         }
     }
 }
+
+// SAFETY: A box is the only owner of its object.
+unsafe impl<T: ListItem, S: Source<T>> UniqueOwner for ObjectBox<T, S> {}
 
 /// The memory `kmalloc` really gives an object of type `T`: `ksize()` of a fresh
 /// `KBox<T>`, which is at least `size_of::<T>()`, rounded up to a kmalloc size class.

@@ -1,29 +1,23 @@
 //! A read-only sysfs file in `/sys/kernel/` (C's `kobj_attribute` on `kernel_kobj`).
 //!
-//! The owner of a [`SysfsFile`] implements [`SysfsShow`]; reading the file calls
-//! [`SysfsShow::show`] with the page that sysfs hands over. Dropping the [`SysfsFile`]
+//! The owner of a [`SysfsFile`] implements [`SysfsShow`] and gives the file a pointer to
+//! it (an `Arc` or a `KBox`); reading the file calls [`SysfsShow::show`] with the page
+//! that sysfs hands over. Dropping the [`SysfsFile`]
 //! removes the file, which waits for running reads, and only then frees the data.
 
-use super::mutex::LockKey;
-use kernel::{
-    bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, sync::Arc, types::Opaque,
-};
+use super::lockdep::LockKey;
+use core::ops::Deref;
+use kernel::{bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, types::Opaque};
 
 /// The lockdep class of our sysfs files' active references.
 static SYSFS_KEY: LockKey = LockKey::new();
 
 /// What a sysfs file prints.
-pub trait SysfsShow: Send + Sync {
+pub trait SysfsShow: Send + Sync + Sized {
     /// Writes the file's text at the start of `page` and returns its length.
     ///
     /// `page` is one byte shorter than `PAGE_SIZE`: sysfs refuses a full page.
     fn show(&self, page: &mut [u8]) -> usize;
-}
-
-impl<T: SysfsShow> SysfsShow for Arc<T> {
-    fn show(&self, page: &mut [u8]) -> usize {
-        (**self).show(page)
-    }
 }
 
 /// The attribute and the data its `show` callback reaches by `container_of`.
@@ -37,21 +31,21 @@ struct Attribute<T> {
 ///
 /// # Invariants
 ///
-/// `inner.attr` is registered on `kernel_kobj` with `show::<T>` as its callback, and
+/// `inner.attr` is registered on `kernel_kobj` with `show::<P>` as its callback, and
 /// stays at its address (boxed) until `drop` has removed it.
-pub struct SysfsFile<T: SysfsShow> {
-    inner: KBox<Attribute<T>>,
+pub struct SysfsFile<P: Deref<Target: SysfsShow>> {
+    inner: KBox<Attribute<P>>,
 }
 
 // SAFETY: The attribute's raw pointers are only used by sysfs, which may call `show` from
-// any thread; that only needs `T: Send + Sync`.
-unsafe impl<T: SysfsShow> Send for SysfsFile<T> {}
-// SAFETY: `&SysfsFile` only gives `&T`, and `T: Sync`.
-unsafe impl<T: SysfsShow> Sync for SysfsFile<T> {}
+// any thread; that needs `P: Send + Sync` (and so its target's).
+unsafe impl<P: Deref<Target: SysfsShow> + Send> Send for SysfsFile<P> {}
+// SAFETY: `&SysfsFile` only gives `&P::Target`.
+unsafe impl<P: Deref<Target: SysfsShow> + Sync> Sync for SysfsFile<P> {}
 
-impl<T: SysfsShow> SysfsFile<T> {
+impl<P: Deref<Target: SysfsShow> + Send + Sync> SysfsFile<P> {
     /// Creates `/sys/kernel/NAME`, readable by everyone, printing `data`.
-    pub fn new(name: &'static CStr, data: T) -> Result<Self> {
+    pub fn new(name: &'static CStr, data: P) -> Result<Self> {
         let inner = KBox::new(
             Attribute {
                 attr: Opaque::new(bindings::kobj_attribute {
@@ -63,7 +57,7 @@ impl<T: SysfsShow> SysfsFile<T> {
                         key: SYSFS_KEY.as_ptr(),
                         ..Default::default()
                     },
-                    show: Some(show::<T>),
+                    show: Some(show::<P>),
                     store: None,
                 }),
                 data,
@@ -80,17 +74,12 @@ impl<T: SysfsShow> SysfsFile<T> {
                 core::ptr::null(),
             )
         })?;
-        // INVARIANT: the attribute was just registered with `show::<T>`.
+        // INVARIANT: the attribute was just registered with `show::<P>`.
         Ok(Self { inner })
-    }
-
-    /// The data the file prints.
-    pub fn data(&self) -> &T {
-        &self.inner.data
     }
 }
 
-impl<T: SysfsShow> Drop for SysfsFile<T> {
+impl<P: Deref<Target: SysfsShow>> Drop for SysfsFile<P> {
     fn drop(&mut self) {
         // SAFETY: The attribute is registered on `kernel_kobj` (type invariant). Removal
         // waits for running `show` calls, so the box may be freed afterwards.
@@ -104,20 +93,20 @@ impl<T: SysfsShow> Drop for SysfsFile<T> {
     }
 }
 
-/// The `show` callback of every [`SysfsFile<T>`].
+/// The `show` callback of every [`SysfsFile<P>`].
 ///
 /// # Safety
 ///
-/// `attr` must be the `attr` field of a registered `Attribute<T>` and `buf` a buffer of
+/// `attr` must be the `attr` field of a registered `Attribute<P>` and `buf` a buffer of
 /// `PAGE_SIZE` bytes, as sysfs guarantees.
-unsafe extern "C" fn show<T: SysfsShow>(
+unsafe extern "C" fn show<P: Deref<Target: SysfsShow>>(
     _kobj: *mut bindings::kobject,
     attr: *mut bindings::kobj_attribute,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: `attr` is the first field of a `#[repr(C)]` `Attribute<T>` that stays alive
-    // while the file exists (caller's guarantee), and a read only needs `&T`.
-    let inner = unsafe { &*attr.cast::<Attribute<T>>() };
+    // SAFETY: `attr` is the first field of a `#[repr(C)]` `Attribute<P>` that stays alive
+    // while the file exists (caller's guarantee), and a read only needs `&P`.
+    let inner = unsafe { &*attr.cast::<Attribute<P>>() };
     // SAFETY: sysfs gives `show` a page of its own for the duration of the call.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE - 1) };
     inner.data.show(page) as isize

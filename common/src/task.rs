@@ -84,8 +84,9 @@ impl Target {
         })?;
         // SAFETY: `get_pid_task` returned a task with a reference, which the `ARef` now owns.
         let task: ARef<Task> = unsafe { ARef::from_raw(task.cast()) };
-        // SAFETY: The task is valid while we hold a reference; `flags` is only read.
-        let flags = unsafe { (*as_raw(&task)).flags };
+        // SAFETY: The task is valid while we hold a reference. Its own CPU sets
+        // `PF_EXITING` concurrently, so `flags` is read once, as C's `READ_ONCE()`.
+        let flags = unsafe { addr_of!((*as_raw(&task)).flags).read_volatile() };
         // An exiting task has no more time to account and is losing its memory map.
         (flags & bindings::PF_EXITING == 0).then_some(task)
     }

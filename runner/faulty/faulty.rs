@@ -8,8 +8,11 @@
 //! two mutexes in both orders, which lockdep must report (and then switch itself off);
 //! `bug=0` does nothing wrong.
 
-#[path = "../../common/src/kmod.rs"]
-mod common;
+/// The `common/` file this module uses.
+#[path = "../../common/src"]
+pub mod common {
+    pub mod params;
+}
 
 use kernel::{bindings, new_mutex, prelude::*, types::Opaque};
 

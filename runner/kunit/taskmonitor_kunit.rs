@@ -12,19 +12,43 @@
 
 #![deny(unsafe_code)]
 
+/// The `common/` files under test, with their test-only parts (`--cfg taskmonitor_kunit`,
+/// set by this module's Kbuild).
 #[allow(unsafe_code)]
-#[path = "../../common/src/kmod.rs"]
-mod common;
+#[path = "../../common/src"]
+pub mod common {
+    pub mod debugfs;
+    pub mod fault;
+    pub mod foreign;
+    pub mod format;
+    pub mod kbox;
+    pub mod kthread;
+    pub mod kunit;
+    pub mod list;
+    pub mod lockdep;
+    pub mod mempool;
+    pub mod mutex;
+    pub mod params;
+    pub mod refcount;
+    pub mod seq_file;
+    pub mod seq_list;
+    pub mod shrinker;
+    pub mod slab;
+    pub mod static_object;
+    pub mod task;
+}
 
 use common::{
-    debugfs::{DebugfsFile, SeqFile, SeqShow},
+    debugfs::DebugfsFile,
     fault::fail_next_fault_point,
     kthread::KThread,
     kunit::Test,
-    list::{Links, List},
+    list::Links,
     mempool::FromPool,
     mutex::{Guard, Mutex},
     refcount::{Ref, Refcount},
+    seq_file::{SeqFile, SeqShow},
+    seq_list::SeqList,
     shrinker::{Scan, Shrink, Shrinker, SHRINK_EMPTY, SHRINK_STOP},
 };
 use core::fmt::Write;
@@ -299,18 +323,18 @@ crate::impl_list_links!(Entry, links);
 #[pin_data]
 struct Entries {
     #[pin]
-    list: Mutex<List<KBox<Entry>>>,
+    list: Mutex<SeqList<KBox<Entry>>>,
 }
 
 impl SeqShow for Entries {
     type Owner = KBox<Entry>;
-    type Locked<'a> = Guard<'a, List<KBox<Entry>>>;
+    type Locked<'a> = Guard<'a, SeqList<KBox<Entry>>>;
 
     fn lock(&self) -> Self::Locked<'_> {
         self.list.lock()
     }
 
-    fn list<'a>(locked: &'a Self::Locked<'_>) -> &'a List<KBox<Entry>> {
+    fn list<'a>(locked: &'a Self::Locked<'_>) -> &'a SeqList<KBox<Entry>> {
         locked
     }
 
@@ -319,7 +343,7 @@ impl SeqShow for Entries {
     }
 }
 
-crate::debugfs_fops!(FOPS: Arc<Entries>);
+crate::debugfs_fops!(FOPS: Entries);
 
 /// What the file must read: `entry N` for N from `n` down to 1, newest first.
 fn expected(n: u32) -> Result<KVec<u8>> {
@@ -337,7 +361,11 @@ fn reads_as(test: &mut Test<'_>, file: &DebugfsFile<Arc<Entries>>, n: u32) {
         return;
     };
     for chunk in [1, 7, 4096] {
-        let got = check(test, "read_back", file.read_back(chunk));
+        let got = check(
+            test,
+            "read_back",
+            file.read_back(c_str!("taskmonitor_kunit"), chunk),
+        );
         if got.as_deref() != Some(&want[..]) {
             test.fail(format_args!(
                 "{n} entries read {chunk} bytes at a time: {} bytes, {} expected",
@@ -351,7 +379,7 @@ fn reads_as(test: &mut Test<'_>, file: &DebugfsFile<Arc<Entries>>, n: u32) {
 fn seq_file_lists_empty_one_and_many(test: &mut Test<'_>) {
     let entries = Arc::pin_init(
         pin_init!(Entries {
-            list <- crate::new_try_mutex!(List::new()),
+            list <- crate::new_try_mutex!(SeqList::new()),
         }),
         GFP_KERNEL,
     );

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A seq_file over a [`SeqList`]: C's `struct seq_operations` whose `start` takes the
+//! list's lock and whose `stop` releases it, with `seq_open`, `seq_read`, `seq_lseek` and
+//! `seq_release` for the file (`Documentation/filesystems/seq_file.rst`).
+//!
+//! 6.12 has no seq_file in Rust. The owner implements [`SeqShow`]: how to lock the list
+//! and how to print one item. The file that shows it is created elsewhere (debugfs, see
+//! `debugfs.rs`), with [`open`] and [`release`] as its `open` and `release`, and the
+//! owner's data as the inode's `i_private`.
+
+use super::list::Owner;
+use super::seq_list::{Cursor, SeqList};
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use kernel::{
+    bindings,
+    ffi::{c_int, c_void},
+    prelude::*,
+};
+
+/// The item type of a [`SeqShow`]'s list.
+pub type Item<T> = <<T as SeqShow>::Owner as Owner>::Item;
+
+/// What a seq_file lists: the items of a list, front to back, under a lock held from
+/// `start` to `stop` (so an item is never printed half-changed or after being freed).
+pub trait SeqShow: Send + Sync + Sized + 'static {
+    /// The list's owning pointer.
+    type Owner: Owner;
+    /// The lock guard that gives access to the list.
+    type Locked<'a>;
+
+    /// Takes the lock.
+    fn lock(&self) -> Self::Locked<'_>;
+
+    /// The list, behind the lock.
+    fn list<'a>(locked: &'a Self::Locked<'_>) -> &'a SeqList<Self::Owner>;
+
+    /// Prints one item.
+    fn show(&self, item: &Item<Self>, out: &mut SeqFile) -> fmt::Result;
+}
+
+/// Where [`SeqShow::show`] prints: the seq_file's buffer (C's `seq_puts()`/`seq_write()`).
+pub struct SeqFile(NonNull<bindings::seq_file>);
+
+impl fmt::Write for SeqFile {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // SAFETY: The seq_file is valid during `show`. On overflow `seq_write` marks the
+        // buffer full and seq_file retries the item with a larger buffer.
+        match unsafe { bindings::seq_write(self.0.as_ptr(), s.as_ptr().cast(), s.len()) } {
+            0 => Ok(()),
+            _ => Err(fmt::Error),
+        }
+    }
+}
+
+/// What one open file keeps: the data, the lock from `start` to `stop`, how many items
+/// the list had ever been pushed when the read began, and where the last pass got to.
+struct State<T: SeqShow> {
+    data: &'static T,
+    locked: Option<T::Locked<'static>>,
+    pushed_at_start: u64,
+    cursor: Option<Cursor<Item<T>>>,
+}
+
+/// The seq_file's state.
+///
+/// # Safety
+///
+/// `m` must be a seq_file opened by `open::<T>`, and the caller one of its operations,
+/// which seq_file serializes (under `m->lock`).
+unsafe fn state<'a, T: SeqShow>(m: *mut bindings::seq_file) -> &'a mut State<T> {
+    // SAFETY: `open::<T>` stored a `State<T>` in `private`; only the seq_file operations
+    // use it, one at a time (caller). `write` does not touch it.
+    unsafe { &mut *(*m).private.cast::<State<T>>() }
+}
+
+/// The list of a locked state.
+fn locked_list<T: SeqShow>(state: &State<T>) -> &SeqList<T::Owner> {
+    // `start` took the lock before any other operation needs the list.
+    T::list(
+        state
+            .locked
+            .as_ref()
+            .expect("seq_file: list used outside start..stop"),
+    )
+}
+
+/// The C pointer of an item for seq_file (`v`): only compared with NULL and handed back
+/// to `show`.
+fn item_ptr<I>(item: Option<&I>) -> *mut c_void {
+    item.map_or(ptr::null_mut(), |item| {
+        ptr::from_ref(item).cast_mut().cast()
+    })
+}
+
+/// `start`: locks, and finds the item at `*pos`, the number of items shown since the
+/// read began.
+///
+/// The index is moved by the number of items pushed since the read began, which makes a
+/// read of a list that only grows at the front and shrinks at the back (a history) show
+/// each item once, in order: those present when the read began, less those removed
+/// before it got to them.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn start<T: SeqShow>(m: *mut bindings::seq_file, pos: *mut i64) -> *mut c_void {
+    // SAFETY: seq_file calls us on a file opened by `open::<T>`, with a valid `pos`.
+    let (state, pos) = unsafe { (state::<T>(m), *pos) };
+    // Locked even when nothing is left to show: `stop` is always called and unlocks.
+    let locked = state.data.lock();
+    let pushed = T::list(&locked).pushed();
+    state.locked = Some(locked);
+    if pos == 0 {
+        state.pushed_at_start = pushed;
+    }
+    let moved = pushed.wrapping_sub(state.pushed_at_start);
+    let Some(index) = u64::try_from(pos).ok().and_then(|p| p.checked_add(moved)) else {
+        return ptr::null_mut();
+    };
+    let found = locked_list(state).find(state.cursor.as_ref(), index);
+    let (item, cursor) = found.map_or((None, None), |(item, c)| (Some(item), Some(c)));
+    let item = item_ptr(item);
+    state.cursor = cursor;
+    item
+}
+
+/// `next`: the item after the one `start` or `next` returned last.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn next<T: SeqShow>(
+    m: *mut bindings::seq_file,
+    _v: *mut c_void,
+    pos: *mut i64,
+) -> *mut c_void {
+    // SAFETY: As in `start`.
+    let state = unsafe {
+        *pos += 1;
+        state::<T>(m)
+    };
+    // `v` is the cursor's item: seq_file calls `next` only on what we returned last.
+    let Some(cursor) = state.cursor.as_ref() else {
+        return ptr::null_mut();
+    };
+    let found = locked_list(state).after(cursor);
+    // At the end, the cursor stays on the last item.
+    let Some((item, cursor)) = found else {
+        return ptr::null_mut();
+    };
+    let item = item_ptr(Some(item));
+    state.cursor = Some(cursor);
+    item
+}
+
+/// `stop`: unlocks.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn stop<T: SeqShow>(m: *mut bindings::seq_file, _v: *mut c_void) {
+    // SAFETY: seq_file calls us on a file opened by `open::<T>`. Dropping the guard
+    // releases the lock taken by `start`.
+    unsafe { state::<T>(m) }.locked = None;
+}
+
+/// `show`: prints the item `v`.
+///
+/// # Safety
+///
+/// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
+unsafe extern "C" fn show<T: SeqShow>(m: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+    // SAFETY: `v` is an item that `start` or `next` returned, in the list locked since.
+    let (state, item) = unsafe { (state::<T>(m), &*v.cast::<Item<T>>()) };
+    let mut out = SeqFile(NonNull::new(m).expect("seq_file"));
+    // An overflow is not an error: seq_file retries the item with a larger buffer.
+    let _ = state.data.show(item, &mut out);
+    0
+}
+
+/// The `seq_operations` of a `T`.
+struct SeqOps<T>(PhantomData<T>);
+
+impl<T: SeqShow> SeqOps<T> {
+    const OPS: bindings::seq_operations = bindings::seq_operations {
+        start: Some(start::<T>),
+        next: Some(next::<T>),
+        stop: Some(stop::<T>),
+        show: Some(show::<T>),
+    };
+}
+
+/// The data a seq_file of `T` shows: the inode's private data.
+///
+/// # Safety
+///
+/// `inode` must be the inode of a file whose `i_private` is a `T` that outlives it.
+pub(super) unsafe fn inode_data<'a, T>(inode: *mut bindings::inode) -> &'a T {
+    // SAFETY: As the caller guarantees.
+    unsafe { &*(*inode).i_private.cast::<T>() }
+}
+
+/// `open` of a file showing a `T`: a seq_file with a `State<T>` as private data.
+///
+/// # Safety
+///
+/// Called by the VFS on a file whose inode's `i_private` is a `T` that lives as long as
+/// the file can be opened, read or written.
+pub(super) unsafe extern "C" fn open<T: SeqShow>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: As the caller guarantees; the state never outlives the file.
+    let data = unsafe { inode_data::<T>(inode) };
+    let state = State::<T> {
+        data,
+        locked: None,
+        pushed_at_start: 0,
+        cursor: None,
+    };
+    let state = match KBox::new(state, GFP_KERNEL) {
+        Ok(state) => state,
+        Err(_) => return -(bindings::ENOMEM as c_int),
+    };
+    // SAFETY: `file` is being opened; `OPS` is a promoted constant, so static.
+    let ret = unsafe { bindings::seq_open(file, &SeqOps::<T>::OPS) };
+    if ret != 0 {
+        return ret;
+    }
+    // SAFETY: `seq_open` stored its seq_file in `private_data`.
+    unsafe {
+        (*(*file).private_data.cast::<bindings::seq_file>()).private = KBox::into_raw(state).cast()
+    };
+    0
+}
+
+/// `release` of a file opened by [`open`].
+///
+/// # Safety
+///
+/// Called by the VFS on a file opened by `open::<T>`.
+pub(super) unsafe extern "C" fn release<T: SeqShow>(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> c_int {
+    // SAFETY: `open::<T>` stored a boxed `State<T>`; this is the last use of the file.
+    // No `start` is running, so the state holds no lock.
+    unsafe {
+        let m = (*file).private_data.cast::<bindings::seq_file>();
+        drop(KBox::from_raw((*m).private.cast::<State<T>>()));
+        bindings::seq_release(inode, file)
+    }
+}
