@@ -43,7 +43,7 @@ use common::{
     fault::fail_next_fault_point,
     kthread::KThread,
     kunit::Test,
-    list::Links,
+    list::{Links, List},
     mempool::FromPool,
     mutex::{Guard, Mutex},
     refcount::{Ref, Refcount},
@@ -78,6 +78,7 @@ crate::kunit_suite!(
         shrinker_gives_up_when_the_lock_is_taken,
         mempool_reserve_runs_out_and_refills,
         last_reference_dropped_on_another_thread,
+        a_pooled_object_is_in_one_list_at_a_time,
         seq_file_lists_empty_one_and_many,
         params_parsed_at_their_limits,
     ]
@@ -183,9 +184,11 @@ fn shrinker_gives_up_when_the_lock_is_taken(test: &mut Test<'_>) {
 /// A pooled, reference-counted object that records who dropped it.
 struct Block {
     refs: Refcount,
+    links: Links,
 }
 
 crate::impl_counted!(Block, refs);
+crate::impl_list_links!(Block, links);
 crate::kmem_cache!(BLOCKS: Block, "taskmonitor_kunit");
 crate::mempool!(POOL: Block);
 
@@ -203,6 +206,7 @@ impl Drop for Block {
 fn block() -> Block {
     Block {
         refs: Refcount::new(),
+        links: Links::new(),
     }
 }
 
@@ -242,6 +246,38 @@ fn mempool_reserve_runs_out_and_refills(test: &mut Test<'_>) {
     crate::kunit_expect!(test, POOL.reserved() == Some(1));
     drop(taken);
     crate::kunit_expect!(test, POOL.reserved() == Some(RESERVE.into()));
+    drop(pool);
+    drop(cache);
+}
+
+fn a_pooled_object_is_in_one_list_at_a_time(test: &mut Test<'_>) {
+    let Some(cache) = check(test, "create the cache", BLOCKS.create()) else {
+        return;
+    };
+    let Some(pool) = check(test, "create the pool", POOL.create(RESERVE)) else {
+        return;
+    };
+    let Some(object) = check(test, "alloc", POOL.alloc(block())) else {
+        return;
+    };
+    let object: Ref<Block, FromPool> = object.into();
+    let (mut first, mut second) = (List::new(), List::new());
+    crate::kunit_expect!(test, first.try_push_front(object.clone()).is_ok());
+    // The same object again, in the same list or another: refused, the reference given
+    // back (and dropped here), both lists unchanged.
+    crate::kunit_expect!(test, first.try_push_front(object.clone()).is_err());
+    crate::kunit_expect!(test, second.try_push_front(object.clone()).is_err());
+    crate::kunit_expect!(test, Ref::count(&object) == 2);
+    crate::kunit_expect!(test, first.iter().count() == 1 && second.iter().count() == 0);
+    // Unlinked, it may go into the other list.
+    let back = first.pop_back();
+    crate::kunit_expect!(test, back.is_some() && first.is_empty());
+    if let Some(back) = back {
+        crate::kunit_expect!(test, second.try_push_front(back).is_ok());
+    }
+    drop(second);
+    crate::kunit_expect!(test, Ref::count(&object) == 1);
+    drop(object);
     drop(pool);
     drop(cache);
 }

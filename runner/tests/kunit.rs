@@ -6,7 +6,7 @@
 use runner::{built_module, ktap, Scenario};
 
 /// What each load of the module runs.
-const CASES: usize = 6;
+const CASES: usize = 7;
 
 #[test]
 fn common_wrappers_pass_their_kunit_suite() {
