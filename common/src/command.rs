@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The commands written to `/sys/kernel/debug/taskmonitor` (Task 7): `312` starts
 //! monitoring PID 312, `-312` stops it.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Fault injection (`Documentation/fault-injection/fault-injection.rst`), for in-kernel
 //! tests.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The text the module exports: one line per sample, and pages of whole lines.
 
 use core::fmt::{self, Display, Write};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `KBox` as the owner of list items, for lists of objects allocated with `kmalloc`.
 
 use super::list::{ListItem, Owner, UniqueOwner};

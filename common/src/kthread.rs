@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Kernel threads: C's `kthread_run()` and `kthread_stop()`, owned by a Rust value.
 //!
 //! [`KThread::run`] starts a thread that runs a closure; dropping the [`KThread`] asks the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! KUnit suites in a module (`include/kunit/test.h`).
 //!
 //! 6.12's `kernel` crate can only run doctests; it has no `#[kunit_tests]`. In C,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Host build of the pure logic in `common/`.
 //!
 //! The kernel modules include these very files (each stage's `mod common`), so what `cargo test`

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! An intrusive doubly linked list that owns its items (C's `struct list_head`).
 //!
 //! Pure logic, unit-tested on the host. The kernel's own `kernel::list::List` holds only
@@ -11,29 +13,37 @@
 //! [`List::pop_back`] takes the item at the back, so with `push_front` the list reads
 //! newest first and `pop_back` takes the oldest.
 //!
-//! An item is in at most one list at a time, whatever its owner: the links carry an
-//! atomic "in a list" flag (like the `AtomicTracker` of upstream's `ListArc`), which a
-//! push sets and an unlink clears. A reference-counted owner can be cloned, so pushing a
+//! An item is in at most one list at a time, whatever its owner: the links tell
+//! atomically whether the item is in a list (like the `AtomicTracker` of upstream's
+//! `ListArc`, but in the `prev` pointer, so a link is still two pointers); a push claims
+//! them and an unlink gives them up. A reference-counted owner can be cloned, so pushing a
 //! clone of an item that is already linked is refused ([`List::try_push_front`] gives it
 //! back) instead of corrupting both lists.
 
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
-/// The links of a list item (C's `struct list_head` member).
+/// The links of a list item (C's `struct list_head` member): two pointers, as in C.
+///
+/// Whether the item is in a list is told by `prev` itself, so the tracker costs no
+/// memory: null while the item is in no list, else the item before it, or [`END`] at the
+/// front (and `next` is [`END`] at the back).
 ///
 /// # Invariants
 ///
-/// `in_list` is true from the moment a [`List`] claims the item (a successful
-/// compare-and-swap from false) until that list unlinks it. Only the list that claimed
-/// the item reads or writes the pointers: through `&mut List` to change them, `&List` to
-/// read them. They are null while the item is in no list.
+/// `prev` is non-null from the moment a [`List`] claims the item (a successful
+/// compare-and-swap from null) until that list unlinks it. Only the list that claimed
+/// the item writes the pointers, through `&mut List`, or reads `next`. Both are null
+/// while the item is in no list.
 pub struct Links {
-    inner: UnsafeCell<LinkPtrs>,
-    in_list: AtomicBool,
+    prev: AtomicPtr<Links>,
+    next: UnsafeCell<*const Links>,
 }
+
+/// The neighbour of the first and last items: never the address of a real `Links`.
+const END: *mut Links = NonNull::dangling().as_ptr();
 
 #[derive(Clone, Copy)]
 struct LinkPtrs {
@@ -42,56 +52,70 @@ struct LinkPtrs {
 }
 
 // SAFETY: The raw pointers are only used by the list that claimed the item, whose own
-// `Send` and `Sync` follow the items' (type invariant); holders of `&Item` never reach
-// them, and the claim itself is atomic.
+// `Send` and `Sync` follow the items' (type invariant); holders of `&Item` only read
+// whether `prev` is null, atomically.
 unsafe impl Send for Links {}
-// SAFETY: As above: shared references to an item only touch the atomic `in_list`.
+// SAFETY: As above.
 unsafe impl Sync for Links {}
 
 impl Links {
     /// Links of an item that is in no list.
     pub const fn new() -> Self {
         Self {
-            inner: UnsafeCell::new(LinkPtrs {
-                prev: ptr::null(),
-                next: ptr::null(),
-            }),
-            in_list: AtomicBool::new(false),
+            prev: AtomicPtr::new(ptr::null_mut()),
+            next: UnsafeCell::new(ptr::null()),
         }
     }
 
     /// Whether the item is in a list now; it may change at once unless the caller
     /// owns that list.
     pub fn is_linked(&self) -> bool {
-        self.in_list.load(Ordering::Relaxed)
+        !self.prev.load(Ordering::Relaxed).is_null()
     }
 
     /// Claims the links for a list: `false` if another list has them.
     fn claim(&self) -> bool {
         // Acquire: the list that unlinked the item last wrote the pointers before its
         // release store; this list writes them next.
-        self.in_list
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        self.prev
+            .compare_exchange(ptr::null_mut(), END, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     }
 
-    /// Gives up the claim of the list that unlinked the item.
-    fn unclaim(&self) {
-        self.in_list.store(false, Ordering::Release);
+    /// Gives up the claim, for the list that unlinked the item.
+    ///
+    /// # Safety
+    ///
+    /// Only the list that claimed the item may call this, through `&mut List`, once it
+    /// no longer uses the links.
+    unsafe fn unclaim(&self) {
+        // SAFETY: The caller is the only user of `next` (type invariant).
+        unsafe { *self.next.get() = ptr::null() };
+        self.prev.store(ptr::null_mut(), Ordering::Release);
     }
 
+    /// The neighbours, null at either end.
     fn get(&self) -> LinkPtrs {
-        // SAFETY: Only the list reads or writes the links, and it does not hold a
-        // reference to them across this read (type invariant).
-        unsafe { *self.inner.get() }
+        let or_null = |p: *const Links| if p == END { ptr::null() } else { p };
+        LinkPtrs {
+            prev: or_null(self.prev.load(Ordering::Relaxed)),
+            // SAFETY: Only the list that claimed the item reads or writes `next`, and it
+            // does not hold a reference to it across this read (type invariant).
+            next: or_null(unsafe { *self.next.get() }),
+        }
     }
 
+    /// Sets the neighbours of a claimed item, null at either end.
+    ///
     /// # Safety
     ///
     /// Only the list that claimed the item may call this, through `&mut List`.
     unsafe fn set(&self, ptrs: LinkPtrs) {
-        // SAFETY: The caller is the only user of the links (see above).
-        unsafe { *self.inner.get() = ptrs };
+        let or_end = |p: *const Links| if p.is_null() { END } else { p.cast_mut() };
+        // Relaxed: only the claiming list reads these; the claim orders them.
+        self.prev.store(or_end(ptrs.prev), Ordering::Relaxed);
+        // SAFETY: The caller is the only user of `next` (type invariant).
+        unsafe { *self.next.get() = or_end(ptrs.next) };
     }
 }
 
@@ -191,7 +215,7 @@ pub unsafe trait UniqueOwner: Owner {}
 /// # Invariants
 ///
 /// `front` and `back` are null together, or are the first and last of a chain of items,
-/// linked both ways, each claimed by this list (its `Links::in_list` set) and owned by
+/// linked both ways, each claimed by this list (its `Links::prev` not null) and owned by
 /// it (from `Owner::into_raw`).
 pub struct List<P: Owner> {
     front: *const Links,
@@ -309,17 +333,13 @@ impl<P: Owner> List<P> {
                 Some(n) => n.set(LinkPtrs { prev, ..n.get() }),
                 None => self.back = prev,
             }
-            (*links).set(LinkPtrs {
-                prev: ptr::null(),
-                next: ptr::null(),
-            });
-            // The owner is taken back before the claim is given up: once unclaimed, the
-            // item may be pushed by another owner on another thread.
-            let owner = P::from_raw(P::Item::from_links(links));
+            // Unclaimed before the owner is rebuilt: a box's owner is unique, so no access
+            // through `links` may follow it. Once unclaimed, another owner of the item
+            // (a clone) may push it elsewhere; ours no longer touches the links.
             (*links).unclaim();
             // INVARIANT: the chain skips `links` now, which are unclaimed; the owner
             // leaves the list.
-            owner
+            P::from_raw(P::Item::from_links(links))
         }
     }
 

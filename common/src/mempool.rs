@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Memory pools: a reserve of preallocated objects on top of a slab cache (C's
 //! `mempool_create_slab_pool()`, `mempool_alloc()`, `mempool_free()`,
 //! `mempool_destroy()`).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A mutex that can also be tried (C's `mutex_trylock()`), which 6.12's
 //! `kernel::sync::Mutex` cannot do.
 //!

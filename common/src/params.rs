@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Module parameters (`insmod taskmonitor.ko target=PID`).
 //!
 //! 6.12's `module!` has no `params`, so [`module_param!`](crate::module_param) does what C's

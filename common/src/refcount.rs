@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Reference-counted objects: C's `struct kref` with `kref_init()`, `kref_get()` and
 //! `kref_put()`, on the kernel's `refcount_t`.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Shrinkers: giving memory back when the kernel runs short (`include/linux/shrinker.h`).
 //!
 //! The owner implements [`Shrink`]; [`Shrinker::register`] allocates a `struct shrinker`

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Slab caches: C's `KMEM_CACHE()`, `kmem_cache_alloc()`, `kmem_cache_free()` and
 //! `kmem_cache_destroy()`, for objects of one Rust type.
 //!

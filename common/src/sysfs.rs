@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A read-only sysfs file in `/sys/kernel/` (C's `kobj_attribute` on `kernel_kobj`).
 //!
 //! The owner of a [`SysfsFile`] implements [`SysfsShow`] and gives the file a pointer to

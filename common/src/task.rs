@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The monitored process: a `struct pid` reference and what `get_sample()` reads of it.
 
 use super::format::TaskStats;
