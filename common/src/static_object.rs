@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(s.take_unused(), Ok(None));
         let raw = object();
         assert!(s.install(raw));
-        assert!(!s.install(object()), "a second install is refused");
+        let second = object();
+        assert!(!s.install(second), "a second install is refused");
+        // SAFETY: `second` came from a leaked box and was not installed.
+        drop(unsafe { std::boxed::Box::from_raw(second.as_ptr()) });
         assert_eq!(s.acquire(), Some(raw));
         // SAFETY: one reference is held.
         unsafe { s.release() };
