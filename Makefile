@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # taskmonitor: every entry point. `make demo` and `make test` set everything up themselves.
 
 SHELL := /bin/bash

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make book`: builds the book and fails on anything mdBook only warns about (a missing
 # include or anchor would otherwise leave a hole in a chapter).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Fuzzes the pure logic in common/ with cargo-fuzz (libFuzzer): the targets in fuzz/.
 #
 #   scripts/fuzz.sh --quick   a fixed number of runs per target with a fixed seed: bounded

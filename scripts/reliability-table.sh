@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Turns the figures the stress tests wrote (target/reliability/stageN-KERNEL.txt, one
 # key=value per line) into the Markdown table of the book's Reliability chapter.
 #

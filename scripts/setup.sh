@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Idempotent set-up for `make demo` and `make test`: installs only what is missing.
 set -euo pipefail
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # `make diff FROM=A TO=B`: the source change from stage A to stage B.
 # With --code, the stages' READMEs are left out (for the diff shown in a README).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Writes the diff to the previous stage into each stage's README, between the lines
 # `<!-- ANCHOR: diff -->` and `<!-- ANCHOR_END: diff -->` (the book includes it from there),
 # fenced as ```diff and byte for byte what `./scripts/stage-diff.sh --code N-1 N` prints.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Fuzzes `fill_page`, which fills the page a `read()` of the module's files returns.
 //!
 //! Checks its contract on pages of 0 to 8192 bytes and any samples: it returns at most

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Fuzzes `parse_command`, which reads whatever a user writes to the debugfs file.
 //!
 //! Checks properties, not only the absence of panics: every verdict equals the one of a

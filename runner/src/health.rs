@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! What makes a kernel run unhealthy: splats in the log, taint, lockdep off, leaks.
 
 /// Console lines that mean the kernel found a bug (see shared notes and the kernel's own

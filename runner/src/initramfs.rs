@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The VM's root file system: busybox, the modules and an init script, packed by the
 //! kernel's own `usr/gen_init_cpio`.
 

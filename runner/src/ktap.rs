@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! KUnit results: the KTAP lines a suite prints on the kernel log
 //! (`Documentation/dev-tools/ktap.rst`).
 //!

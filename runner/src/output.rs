@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Reading what the module printed: sample lines, and transcripts for snapshots.
 
 use crate::Run;

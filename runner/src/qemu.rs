@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! QEMU command lines for the test kernel.
 
 use std::path::Path;

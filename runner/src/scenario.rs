@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A VM run: what to load, which shell steps to run, and what came out.
 
 use crate::{health, initramfs::Initramfs, kdir, qemu, stage_dir};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `make shell TASK=N`: a stage's VM with an interactive shell on the terminal.
 
 use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP, stage_dir};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `onewrite SOURCE DEST`: writes the bytes of SOURCE to DEST in exactly one `write(2)`.
 //!
 //! A command file takes each `write(2)` as one command, and the shell cannot make some of
