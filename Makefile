@@ -67,7 +67,7 @@ demo: modules
 
 fmt-check:
 	cargo fmt --check
-	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs \
+	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs runner/misuse/misuse.rs \
 		runner/kunit/taskmonitor_kunit.rs \
 		fuzz/fuzz_targets/*.rs
 

@@ -287,6 +287,8 @@ unsafe impl<T: ListItem, S: Source<T>> UniqueOwner for ObjectBox<T, S> {}
 /// The memory `kmalloc` really gives an object of type `T`: `ksize()` of a fresh
 /// `KBox<T>`, which is at least `size_of::<T>()`, rounded up to a kmalloc size class.
 pub fn kmalloc_ksize<T>() -> Result<usize> {
+    // A zero-sized box is a dangling pointer, which `ksize()` must not be given.
+    const { assert!(size_of::<T>() > 0, "a zero-sized type is not allocated") };
     let boxed = KBox::<T>::new_uninit(GFP_KERNEL)?;
     // SAFETY: The pointer comes from `kmalloc` and stays allocated until `boxed` drops.
     Ok(unsafe { bindings::ksize(boxed.as_ptr().cast()) })
