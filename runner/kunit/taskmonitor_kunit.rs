@@ -268,7 +268,10 @@ fn a_pooled_object_is_in_one_list_at_a_time(test: &mut Test<'_>) {
     crate::kunit_expect!(test, first.try_push_front(object.clone()).is_err());
     crate::kunit_expect!(test, second.try_push_front(object.clone()).is_err());
     crate::kunit_expect!(test, Ref::count(&object) == 2);
-    crate::kunit_expect!(test, first.iter().count() == 1 && second.iter().count() == 0);
+    crate::kunit_expect!(
+        test,
+        first.iter().count() == 1 && second.iter().count() == 0
+    );
     // Unlinked, it may go into the other list.
     let back = first.pop_back();
     crate::kunit_expect!(test, back.is_some() && first.is_empty());
