@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Builds the test kernel once and reuses it: prints the prepared tree (KDIR) on stdout.
 #
 #   scripts/kernel.sh          the test kernel (kernel/taskmonitor.config)
