@@ -195,7 +195,7 @@ fn start(stage: u32, title: &'static str, frequency: u32) -> Demo {
     Demo::new(stage, title)
         .step(
             "burn",
-            "PID=$(burn); echo \"started a CPU-burning process, pid $PID\"",
+            "PID=$(burn) && echo \"started a CPU-burning process, pid $PID\"",
         )
         .step(
             "insmod",
@@ -204,6 +204,9 @@ fn start(stage: u32, title: &'static str, frequency: u32) -> Demo {
 }
 
 /// Each stage's demonstration, in stage order.
+///
+/// Every step must fail on its own failure: `a && b`, not `a; b`, and no pipe whose last
+/// command succeeds when the first one fails.
 pub fn demos() -> Vec<Demo> {
     vec![
         start(
@@ -224,7 +227,7 @@ pub fn demos() -> Vec<Demo> {
         .step("sleep", "sleep 2")
         .step(
             "dir",
-            "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); echo $S",
+            "S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*) && echo $S",
         )
         .step("count", "cat $S/count")
         .step("oldest", "tail -n 5 /sys/kernel/taskmonitor")
@@ -232,7 +235,7 @@ pub fn demos() -> Vec<Demo> {
         .step("count2", "cat $S/count")
         .step("oldest2", "tail -n 2 /sys/kernel/taskmonitor")
         .step("drop", "echo 2 > /proc/sys/vm/drop_caches")
-        .step("count3", "cat $S/count; wc -l < /sys/kernel/taskmonitor")
+        .step("count3", "cat $S/count && wc -l /sys/kernel/taskmonitor")
         .step("rmmod", "rmmod taskmonitor"),
         start(
             3,
@@ -243,7 +246,7 @@ pub fn demos() -> Vec<Demo> {
         .step("sizes", "dmesg | grep sizeof")
         .step(
             "slab",
-            "grep . /sys/kernel/slab/task_sample/{object_size,objs_per_slab,objects}",
+            "(cd /sys/kernel/slab/task_sample && grep . object_size objs_per_slab objects)",
         )
         .step("rmmod", "rmmod taskmonitor")
         .fails(
@@ -260,16 +263,16 @@ pub fn demos() -> Vec<Demo> {
         .step("sleep", "sleep 1")
         .step(
             "failslab",
-            "F=/sys/kernel/debug/failslab; \
-             echo 1 > /sys/kernel/slab/task_sample/failslab; \
-             echo Y > $F/cache-filter; echo N > $F/ignore-gfp-wait; \
-             echo 0 > $F/verbose; echo -1 > $F/times; echo 100 > $F/probability",
+            "F=/sys/kernel/debug/failslab && \
+             echo 1 > /sys/kernel/slab/task_sample/failslab && \
+             echo Y > $F/cache-filter && echo N > $F/ignore-gfp-wait && \
+             echo 0 > $F/verbose && echo -1 > $F/times && echo 100 > $F/probability",
         )
         .step("sleep2", "sleep 3")
-        .step("log", "dmesg | grep 'taskmonitor: no memory' | tail -n 3")
-        .step("recover", "echo 0 > $F/probability; sleep 1")
+        .step("log", "dmesg | grep 'taskmonitor: no memory'")
+        .step("recover", "echo 0 > $F/probability && sleep 1")
         .step("rmmod", "rmmod taskmonitor")
-        .step("unload", "dmesg | grep 'taskmonitor: unloading'"),
+        .step("unload", "dmesg | grep 'taskmonitor: unload'"),
         start(
             5,
             "Stage 5 (task5-kref): reference-counted samples, printed without the lock",
@@ -288,7 +291,7 @@ pub fn demos() -> Vec<Demo> {
         .step("bytes", "wc -c < /sys/kernel/debug/taskmonitor")
         .step(
             "oldest",
-            "dd if=/sys/kernel/debug/taskmonitor bs=7 2>/dev/null | tail -n 2",
+            "dd if=/sys/kernel/debug/taskmonitor of=/tmp/history bs=7 && tail -n 2 /tmp/history",
         )
         .step("sysfs", "wc -c < /sys/kernel/taskmonitor")
         .step("rmmod", "rmmod taskmonitor"),
@@ -299,24 +302,25 @@ pub fn demos() -> Vec<Demo> {
         .step("insmod", "insmod taskmonitor.ko frequency=2")
         .step(
             "burn",
-            "A=$(burn); B=$(burn); C=$(burn); D=$(burn); echo pids $A $B $C $D",
+            "A=$(burn) && B=$(burn) && C=$(burn) && D=$(burn) && echo pids $A $B $C $D",
         )
         .step(
             "add",
-            "for p in $A $B $C $D; do echo $p > /sys/kernel/debug/taskmonitor; done",
+            "T=/sys/kernel/debug/taskmonitor && \
+             echo $A > $T && echo $B > $T && echo $C > $T && echo $D > $T",
         )
         .step("sleep", "sleep 2")
-        .step("remove", "echo -$B > /sys/kernel/debug/taskmonitor")
+        .step("remove", "echo -$B > $T")
         .fails(
             "bad",
-            "echo 12abc > /sys/kernel/debug/taskmonitor",
+            "echo 12abc > $T",
             "Invalid argument",
             "12abc is not a PID, so the module refuses the write with EINVAL",
         )
-        .step("exit", "kill $C; sleep 1")
-        .step("history", "cat /sys/kernel/debug/taskmonitor")
+        .step("exit", "kill $C && sleep 1")
+        .step("history", "cat $T")
         // A and D are still monitored: the newest samples are theirs.
-        .step("newest", "sleep 1; head -n 4 /sys/kernel/debug/taskmonitor")
+        .step("newest", "sleep 1 && head -n 4 $T")
         .step("rmmod", "rmmod taskmonitor")
         .step("log", "dmesg | grep -o 'taskmonitor: .*monitor.*'"),
     ]
