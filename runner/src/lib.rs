@@ -7,7 +7,10 @@
 //!
 //! Every run is checked for kernel splats, taint, lockdep switching itself off and kmemleak
 //! reports (see [`health`]); a run that fails any of them is an error.
+//!
+//! [`demo`] holds the demonstrations of `make demo`, which `runner/tests/demo.rs` checks.
 
+pub mod demo;
 pub mod health;
 mod initramfs;
 pub mod ktap;
