@@ -18,13 +18,13 @@ use common::{
     sysfs::{SysfsFile, SysfsShow},
     task::Target,
 };
+use core::time::Duration;
 use kernel::{
     c_str, impl_has_list_links, impl_list_arc_safe, impl_list_item,
     list::{List, ListArc, ListLinks},
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
-    time::msecs_to_jiffies,
 };
 
 module! {
@@ -137,7 +137,7 @@ impl kernel::Module for TaskMonitorModule {
             GFP_KERNEL,
         )?;
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitor.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
@@ -163,7 +163,7 @@ impl kernel::Module for TaskMonitorModule {
                         return;
                     }
                 }
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn

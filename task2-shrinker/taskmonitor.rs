@@ -22,12 +22,12 @@ use common::{
     task::Target,
 };
 use core::sync::atomic::{AtomicUsize, Ordering};
+use core::time::Duration;
 use kernel::{
     c_str, impl_has_list_links, impl_list_arc_safe, impl_list_item,
     list::{List, ListArc, ListLinks},
     prelude::*,
     sync::Arc,
-    time::msecs_to_jiffies,
 };
 
 module! {
@@ -169,7 +169,7 @@ impl kernel::Module for TaskMonitorModule {
             GFP_KERNEL,
         )?;
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitor.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
@@ -195,7 +195,7 @@ impl kernel::Module for TaskMonitorModule {
                         return;
                     }
                 }
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn

@@ -26,7 +26,8 @@ use common::{
     task::Target,
 };
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use kernel::{c_str, prelude::*, sync::Arc, time::msecs_to_jiffies};
+use core::time::Duration;
+use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
     type: TaskMonitorModule,
@@ -202,7 +203,7 @@ impl kernel::Module for TaskMonitorModule {
             GFP_KERNEL,
         )?;
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitor.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
@@ -221,7 +222,7 @@ impl kernel::Module for TaskMonitorModule {
                         return;
                     }
                 }
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn

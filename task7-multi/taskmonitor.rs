@@ -32,7 +32,8 @@ use common::{
 };
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use kernel::{c_str, prelude::*, sync::Arc, time::msecs_to_jiffies};
+use core::time::Duration;
+use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
     type: TaskMonitorModule,
@@ -351,14 +352,14 @@ impl kernel::Module for TaskMonitorModule {
             })?;
         }
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitors.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
         let thread = KThread::run(c_str!("taskmonitor"), move |thread| {
             while !thread.should_stop() {
                 sampled.sample_all();
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn

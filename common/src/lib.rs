@@ -9,6 +9,7 @@
 extern crate std;
 
 pub mod command;
+pub mod deadline;
 pub mod format;
 pub mod list;
 
