@@ -110,11 +110,13 @@ impl SysfsShow for TaskMonitor {
 // ANCHOR_END: show
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the thread stops, the sysfs file goes, then
-/// the last reference to the monitor frees every sample (Question 4).
+/// The loaded module. Fields drop in order: the thread stops, the unload line is printed,
+/// the sysfs file goes, then the last reference to the monitor frees every sample
+/// (Question 4).
 struct TaskMonitorModule {
     _thread: KThread,
-    sysfs: SysfsFile<Arc<TaskMonitor>>,
+    _report: UnloadReport,
+    _sysfs: SysfsFile<Arc<TaskMonitor>>,
 }
 
 impl kernel::Module for TaskMonitorModule {
@@ -167,18 +169,23 @@ impl kernel::Module for TaskMonitorModule {
             }
         })?;
         // ANCHOR_END: monitor_fn
-        let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor)?;
+        let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor.clone())?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
             _thread: thread,
-            sysfs,
+            _report: UnloadReport(monitor),
+            _sysfs: sysfs,
         })
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the thread has stopped: the count can no
+/// longer change.
+struct UnloadReport(Arc<TaskMonitor>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let count = self.sysfs.data().history.lock().count;
+        let count = self.0.history.lock().count;
         pr_info!("unloading, freeing {count} samples\n");
     }
 }

@@ -141,11 +141,13 @@ impl Shrink for TaskMonitor {
 // ANCHOR_END: shrink
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread
-/// stops, the sysfs file goes, then the last reference to the monitor frees every sample.
+/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread stops,
+/// the unload line is printed, the sysfs file goes, then the last reference to the monitor
+/// frees every sample.
 struct TaskMonitorModule {
-    shrinker: Shrinker<Arc<TaskMonitor>>,
+    _shrinker: Shrinker<Arc<TaskMonitor>>,
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<TaskMonitor>>,
 }
 
@@ -200,19 +202,24 @@ impl kernel::Module for TaskMonitorModule {
         })?;
         // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor.clone())?;
-        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor)?;
+        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor.clone())?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
-            shrinker,
+            _shrinker: shrinker,
             _thread: thread,
+            _report: UnloadReport(monitor),
             _sysfs: sysfs,
         })
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the shrinker and the thread are gone:
+/// the count can no longer change.
+struct UnloadReport(Arc<TaskMonitor>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let count = self.shrinker.data().count.load(Ordering::Relaxed);
+        let count = self.0.count.load(Ordering::Relaxed);
         pr_info!("unloading, freeing {count} samples\n");
     }
 }

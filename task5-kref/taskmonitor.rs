@@ -173,12 +173,13 @@ impl Shrink for TaskMonitor {
 // ANCHOR_END: shrink
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread
-/// stops, the sysfs file goes, the last reference to the monitor gives every sample back,
-/// the pool frees its reserve, and then the empty cache is destroyed.
+/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread stops,
+/// the unload line is printed, the sysfs file goes, the last reference to the monitor gives
+/// every sample back, the pool frees its reserve, and then the empty cache is destroyed.
 struct TaskMonitorModule {
-    shrinker: Shrinker<Arc<TaskMonitor>>,
+    _shrinker: Shrinker<Arc<TaskMonitor>>,
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<TaskMonitor>>,
     _pool: PoolRegistration<Sample>,
     _cache: CacheRegistration<Sample>,
@@ -251,11 +252,12 @@ impl kernel::Module for TaskMonitorModule {
         })?;
         // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor.clone())?;
-        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor)?;
+        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor.clone())?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
-            shrinker,
+            _shrinker: shrinker,
             _thread: thread,
+            _report: UnloadReport(monitor),
             _sysfs: sysfs,
             _pool: pool,
             _cache: cache,
@@ -263,9 +265,13 @@ impl kernel::Module for TaskMonitorModule {
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the shrinker and the thread are gone:
+/// the count can no longer change.
+struct UnloadReport(Arc<TaskMonitor>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let monitor = self.shrinker.data();
+        let monitor = &self.0;
         let count = monitor.count.load(Ordering::Relaxed);
         let failures = monitor.failures.load(Ordering::Relaxed);
         pr_info!("unloading, freeing {count} samples ({failures} allocations failed)\n");

@@ -293,12 +293,14 @@ impl Shrink for Monitors {
 // ANCHOR_END: shrink
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread
-/// stops, the files go, the last reference to the monitors frees them and gives every
-/// sample back, the pool frees its reserve, and then the empty cache is destroyed.
+/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread stops,
+/// the unload line is printed, the files go, the last reference to the monitors frees them
+/// and gives every sample back, the pool frees its reserve, and then the empty cache is
+/// destroyed.
 struct TaskMonitorModule {
-    shrinker: Shrinker<Arc<Monitors>>,
+    _shrinker: Shrinker<Arc<Monitors>>,
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<Monitors>>,
     _debugfs: DebugfsFile<Arc<Monitors>>,
     _pool: PoolRegistration<Sample>,
@@ -365,11 +367,12 @@ impl kernel::Module for TaskMonitorModule {
         // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitors.clone())?;
         let debugfs = DebugfsFile::new(c_str!("taskmonitor"), &DEBUGFS_FOPS, monitors.clone())?;
-        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitors)?;
+        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitors.clone())?;
         pr_info!("sampling at {frequency} Hz\n");
         Ok(Self {
-            shrinker,
+            _shrinker: shrinker,
             _thread: thread,
+            _report: UnloadReport(monitors),
             _sysfs: sysfs,
             _debugfs: debugfs,
             _pool: pool,
@@ -378,9 +381,13 @@ impl kernel::Module for TaskMonitorModule {
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the shrinker and the thread are gone:
+/// the count can no longer change.
+struct UnloadReport(Arc<Monitors>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let monitors = self.shrinker.data();
+        let monitors = &self.0;
         let count = monitors.count.load(Ordering::Relaxed);
         let failures = monitors.failures.load(Ordering::Relaxed);
         pr_info!("unloading, freeing {count} samples ({failures} allocations failed)\n");
