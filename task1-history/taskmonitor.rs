@@ -27,13 +27,13 @@ use common::{
     sysfs::{SysfsFile, SysfsShow},
     task::Target,
 };
+use core::time::Duration;
 use kernel::{
     c_str, impl_has_list_links, impl_list_arc_safe, impl_list_item,
     list::{List, ListArc, ListLinks},
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
-    time::msecs_to_jiffies,
 };
 
 module! {
@@ -119,12 +119,13 @@ impl SysfsShow for TaskMonitor {
 // ANCHOR_END: show
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the thread stops, the sysfs file goes, then
-/// the last reference to the monitor frees every sample (Question 4).
+/// The loaded module. Fields drop in order: the thread stops, the unload line is printed,
+/// the sysfs file goes, then the last reference to the monitor frees every sample
+/// (Question 4).
 struct TaskMonitorModule {
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<TaskMonitor>>,
-    monitor: Arc<TaskMonitor>,
 }
 
 impl kernel::Module for TaskMonitorModule {
@@ -147,7 +148,7 @@ impl kernel::Module for TaskMonitorModule {
             GFP_KERNEL,
         )?;
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitor.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
@@ -173,7 +174,7 @@ impl kernel::Module for TaskMonitorModule {
                         return;
                     }
                 }
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn
@@ -181,15 +182,19 @@ impl kernel::Module for TaskMonitorModule {
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
             _thread: thread,
+            _report: UnloadReport(monitor),
             _sysfs: sysfs,
-            monitor,
         })
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the thread has stopped: the count can no
+/// longer change.
+struct UnloadReport(Arc<TaskMonitor>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let count = self.monitor.history.lock().count;
+        let count = self.0.history.lock().count;
         pr_info!("unloading, freeing {count} samples\n");
     }
 }

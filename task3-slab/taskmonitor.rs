@@ -39,7 +39,8 @@ use common::{
     task::Target,
 };
 use core::sync::atomic::{AtomicUsize, Ordering};
-use kernel::{c_str, prelude::*, sync::Arc, time::msecs_to_jiffies};
+use core::time::Duration;
+use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
     type: TaskMonitorModule,
@@ -148,12 +149,13 @@ impl Shrink for TaskMonitor {
 // ANCHOR_END: shrink
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread
-/// stops, the sysfs file goes, the last reference to the monitor frees every sample, and
-/// then the empty cache is destroyed.
+/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread stops,
+/// the unload line is printed, the sysfs file goes, the last reference to the monitor frees
+/// every sample, and then the empty cache is destroyed.
 struct TaskMonitorModule {
-    shrinker: Shrinker<Arc<TaskMonitor>>,
+    _shrinker: Shrinker<Arc<TaskMonitor>>,
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<TaskMonitor>>,
     _cache: CacheRegistration<Sample>,
 }
@@ -187,7 +189,7 @@ impl kernel::Module for TaskMonitorModule {
             GFP_KERNEL,
         )?;
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitor.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
@@ -213,25 +215,30 @@ impl kernel::Module for TaskMonitorModule {
                         return;
                     }
                 }
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor.clone())?;
-        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor)?;
+        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor.clone())?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
-            shrinker,
+            _shrinker: shrinker,
             _thread: thread,
+            _report: UnloadReport(monitor),
             _sysfs: sysfs,
             _cache: cache,
         })
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the shrinker and the thread are gone:
+/// the count can no longer change.
+struct UnloadReport(Arc<TaskMonitor>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let count = self.shrinker.data().count.load(Ordering::Relaxed);
+        let count = self.0.count.load(Ordering::Relaxed);
         pr_info!("unloading, freeing {count} samples\n");
     }
 }

@@ -45,7 +45,8 @@ use common::{
     task::Target,
 };
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use kernel::{c_str, prelude::*, sync::Arc, time::msecs_to_jiffies};
+use core::time::Duration;
+use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
     type: TaskMonitorModule,
@@ -194,12 +195,13 @@ impl Shrink for TaskMonitor {
 // ANCHOR_END: shrink
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread
-/// stops, the sysfs file goes, the last reference to the monitor gives every sample back,
-/// the pool frees its reserve, and then the empty cache is destroyed.
+/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread stops,
+/// the unload line is printed, the sysfs file goes, the last reference to the monitor gives
+/// every sample back, the pool frees its reserve, and then the empty cache is destroyed.
 struct TaskMonitorModule {
-    shrinker: Shrinker<Arc<TaskMonitor>>,
+    _shrinker: Shrinker<Arc<TaskMonitor>>,
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<TaskMonitor>>,
     _pool: PoolRegistration<Sample>,
     _cache: CacheRegistration<Sample>,
@@ -236,7 +238,7 @@ impl kernel::Module for TaskMonitorModule {
             GFP_KERNEL,
         )?;
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitor.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
@@ -267,16 +269,17 @@ impl kernel::Module for TaskMonitorModule {
                         return;
                     }
                 }
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitor.clone())?;
-        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor)?;
+        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitor.clone())?;
         pr_info!("monitoring pid {pid} at {frequency} Hz\n");
         Ok(Self {
-            shrinker,
+            _shrinker: shrinker,
             _thread: thread,
+            _report: UnloadReport(monitor),
             _sysfs: sysfs,
             _pool: pool,
             _cache: cache,
@@ -284,9 +287,13 @@ impl kernel::Module for TaskMonitorModule {
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the shrinker and the thread are gone:
+/// the count can no longer change.
+struct UnloadReport(Arc<TaskMonitor>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let monitor = self.shrinker.data();
+        let monitor = &self.0;
         let count = monitor.count.load(Ordering::Relaxed);
         let failures = monitor.failures.load(Ordering::Relaxed);
         pr_info!("unloading, freeing {count} samples ({failures} allocations failed)\n");

@@ -56,7 +56,8 @@ use common::{
 };
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use kernel::{c_str, prelude::*, sync::Arc, time::msecs_to_jiffies};
+use core::time::Duration;
+use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
     type: TaskMonitorModule,
@@ -321,12 +322,14 @@ impl Shrink for Monitors {
 // ANCHOR_END: shrink
 
 // ANCHOR: module
-/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread
-/// stops, the files go, the last reference to the monitors frees them and gives every
-/// sample back, the pool frees its reserve, and then the empty cache is destroyed.
+/// The loaded module. Fields drop in order: the shrinker is unregistered, the thread stops,
+/// the unload line is printed, the files go, the last reference to the monitors frees them
+/// and gives every sample back, the pool frees its reserve, and then the empty cache is
+/// destroyed.
 struct TaskMonitorModule {
-    shrinker: Shrinker<Arc<Monitors>>,
+    _shrinker: Shrinker<Arc<Monitors>>,
     _thread: KThread,
+    _report: UnloadReport,
     _sysfs: SysfsFile<Arc<Monitors>>,
     _debugfs: DebugfsFile<Arc<Monitors>>,
     _pool: PoolRegistration<Sample>,
@@ -380,24 +383,25 @@ impl kernel::Module for TaskMonitorModule {
             })?;
         }
 
-        let period = msecs_to_jiffies(1000 / frequency);
+        let period = Duration::from_secs(1) / frequency;
         let sampled = monitors.clone();
         // ANCHOR: monitor_fn
         // C's `monitor_fn()`.
         let thread = KThread::run(c_str!("taskmonitor"), move |thread| {
             while !thread.should_stop() {
                 sampled.sample_all();
-                thread.sleep(period);
+                thread.sleep_until_next(period);
             }
         })?;
         // ANCHOR_END: monitor_fn
         let sysfs = SysfsFile::new(c_str!("taskmonitor"), monitors.clone())?;
         let debugfs = DebugfsFile::new(c_str!("taskmonitor"), &DEBUGFS_FOPS, monitors.clone())?;
-        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitors)?;
+        let shrinker = Shrinker::register(c_str!("taskmonitor"), monitors.clone())?;
         pr_info!("sampling at {frequency} Hz\n");
         Ok(Self {
-            shrinker,
+            _shrinker: shrinker,
             _thread: thread,
+            _report: UnloadReport(monitors),
             _sysfs: sysfs,
             _debugfs: debugfs,
             _pool: pool,
@@ -406,9 +410,13 @@ impl kernel::Module for TaskMonitorModule {
     }
 }
 
-impl Drop for TaskMonitorModule {
+/// Prints how many samples unloading frees, once the shrinker and the thread are gone:
+/// the count can no longer change.
+struct UnloadReport(Arc<Monitors>);
+
+impl Drop for UnloadReport {
     fn drop(&mut self) {
-        let monitors = self.shrinker.data();
+        let monitors = &self.0;
         let count = monitors.count.load(Ordering::Relaxed);
         let failures = monitors.failures.load(Ordering::Relaxed);
         pr_info!("unloading, freeing {count} samples ({failures} allocations failed)\n");

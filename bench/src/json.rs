@@ -80,6 +80,21 @@ pub fn json(r: &Report) -> String {
             "samples_end": p.count_end,
         })
     });
+    let rates: Vec<Value> = r
+        .measurements
+        .rates
+        .iter()
+        .map(|p| {
+            json!({
+                "stage": p.stage,
+                "frequency": p.frequency,
+                "samples": p.samples,
+                "seconds": p.seconds,
+                "whole_life": p.lifetime,
+                "rate": p.rate(),
+            })
+        })
+        .collect();
     let goals: Vec<Value> = r
         .goals
         .iter()
@@ -106,6 +121,7 @@ pub fn json(r: &Report) -> String {
             "sysfs_stage1": sysfs,
         },
         "shrinker": pressure,
+        "sampling_rate": rates,
     });
     serde_json::to_string_pretty(&value).expect("JSON of numbers and strings") + "\n"
 }

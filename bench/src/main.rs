@@ -95,6 +95,12 @@ fn measure_all(profile: &Profile, guest: &Path) -> Result<Raw, String> {
             measure("shrinker", scenarios::shrinker(profile), guest)?,
         );
     }
+    if !profile.rate_stages.is_empty() {
+        raw.records.insert(
+            "rate".into(),
+            measure("rate", scenarios::rate(profile), guest)?,
+        );
+    }
     Ok(raw)
 }
 
@@ -177,7 +183,7 @@ fn check(guest: &Path, dir: &Path) -> Result<(), String> {
     let quick = tempfile::tempdir().map_err(|e| e.to_string())?;
     let raw = measure_all(&Profile::quick(), guest)?;
     let report = write_report(&raw, quick.path())?;
-    if report.goals.is_empty() || report.cost.is_empty() {
+    if report.goals.is_empty() || report.cost.is_empty() || report.measurements.rates.is_empty() {
         return Err("the tiny run measured nothing".into());
     }
     eprintln!("[bench] tiny run: report and plots written");

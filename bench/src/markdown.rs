@@ -38,6 +38,7 @@ pub fn markdown(r: &Report, plot_dir: &str) -> String {
     cost(&mut s, r, plot_dir);
     export(&mut s, r, plot_dir);
     pressure(&mut s, r, plot_dir);
+    rate(&mut s, r);
     s
 }
 
@@ -100,8 +101,10 @@ fn memory(s: &mut String, r: &Report, plot_dir: &str) {
             .collect();
         writeln!(
             s,
-            "\nWith one process, stages {} to {} took {:.0} to {:.0} samples a second at \
-             {} Hz: their histories filled in {:.0} to {:.0} s.",
+            "\nWith one process, in {} VMs side by side on the host's CPUs, stages {} to {} \
+             took {:.0} to {:.0} samples a second at {} Hz: their histories filled in {:.0} \
+             to {:.0} s.",
+            filled.len(),
             first.stage,
             last.stage,
             rates.iter().copied().fold(f64::MAX, f64::min),
@@ -265,6 +268,68 @@ fn export(s: &mut String, r: &Report, plot_dir: &str) {
     writeln!(
         s,
         "\n![CPU time of a whole read against the history's size]({plot_dir}/export.svg)\n"
+    )
+    .unwrap();
+}
+
+fn rate(s: &mut String, r: &Report) {
+    let rates = &r.measurements.rates;
+    if rates.is_empty() {
+        return;
+    }
+    let mut frequencies: Vec<u32> = rates.iter().map(|p| p.frequency).collect();
+    frequencies.sort_unstable();
+    frequencies.dedup();
+    let mut stages: Vec<u32> = rates.iter().map(|p| p.stage).collect();
+    stages.dedup();
+    writeln!(
+        s,
+        "### Sampling rate
+"
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "Samples a second with one idle process, each stage loaded in turn in one VM, and \
+         how far that is from the frequency asked.\n"
+    )
+    .unwrap();
+    let header: Vec<String> = frequencies.iter().map(|f| format!("{f} Hz")).collect();
+    writeln!(
+        s,
+        "| stage | {} |\n|---|{}",
+        header.join(" | "),
+        "---:|".repeat(frequencies.len())
+    )
+    .unwrap();
+    for stage in stages {
+        let cells: Vec<String> = frequencies
+            .iter()
+            .map(|&f| {
+                rates
+                    .iter()
+                    .find(|p| p.stage == stage && p.frequency == f)
+                    .map_or("-".into(), |p| {
+                        format!("{:.2} ({:+.2}%)", p.rate(), p.error() * 100.0)
+                    })
+            })
+            .collect();
+        writeln!(s, "| {stage} | {} |", cells.join(" | ")).unwrap();
+    }
+    let windows: Vec<String> = frequencies
+        .iter()
+        .filter_map(|&f| {
+            let p = rates.iter().find(|p| p.frequency == f && !p.lifetime)?;
+            Some(format!("{:.0} s at {f} Hz", p.seconds))
+        })
+        .collect();
+    let resolution = rates.iter().map(|p| p.resolution()).fold(0.0, f64::max);
+    writeln!(
+        s,
+        "\nWindows of {} (stage 1: the thread's life, as long); the coarsest resolution is \
+         {:.2}%.\n",
+        windows.join(", "),
+        resolution * 100.0
     )
     .unwrap();
 }

@@ -29,6 +29,10 @@ pub struct Profile {
     pub sampler_samples: u32,
     /// Whether to run the memory-pressure scenario.
     pub shrinker: bool,
+    /// Stages whose sampling rate is measured, one after the other in one VM.
+    pub rate_stages: Vec<u32>,
+    /// The frequencies the rate is measured at, each with the seconds of its window.
+    pub rate_windows: Vec<(u32, u32)>,
 }
 
 impl Profile {
@@ -46,6 +50,10 @@ impl Profile {
             window_seconds: 2,
             sampler_samples: 1000,
             shrinker: true,
+            rate_stages: (1..=7).collect(),
+            // Long enough that /proc/uptime's centisecond at each end is at most 0.4%,
+            // and, for stage 1's whole-life windows, half a sample at most 0.5%.
+            rate_windows: vec![(1000, 4), (100, 5), (10, 10)],
         }
     }
 
@@ -63,6 +71,8 @@ impl Profile {
             window_seconds: 1,
             sampler_samples: 200,
             shrinker: false,
+            rate_stages: vec![1, 7],
+            rate_windows: vec![(1000, 1), (100, 1), (10, 1)],
         }
     }
 

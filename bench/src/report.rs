@@ -239,7 +239,38 @@ impl Report {
         goals.extend(self.cost_goals());
         goals.extend(self.export_goal());
         goals.extend(self.shrinker_goal());
+        goals.extend(self.rate_goal());
         goals
+    }
+
+    /// `frequency=F` gives F samples a second, within 1%, in every stage.
+    fn rate_goal(&self) -> Option<Goal> {
+        let rates = &self.measurements.rates;
+        let worst = rates
+            .iter()
+            .max_by(|a, b| a.error().abs().total_cmp(&b.error().abs()))?;
+        let frequencies: Vec<u32> = {
+            let mut f: Vec<u32> = rates.iter().map(|p| p.frequency).collect();
+            f.sort_unstable();
+            f.dedup();
+            f
+        };
+        let frequencies: Vec<String> = frequencies.iter().map(|f| format!("{f} Hz")).collect();
+        Some(Goal {
+            name: "sampling rate",
+            target: format!(
+                "`frequency=F` gives F samples a second within 1%, in every stage ({})",
+                frequencies.join(", ")
+            ),
+            measured: format!(
+                "within {:.2}% (the farthest: stage {} at {} Hz, {:.2} a second)",
+                worst.error().abs() * 100.0,
+                worst.stage,
+                worst.frequency,
+                worst.rate()
+            ),
+            met: worst.error().abs() <= 0.01,
+        })
     }
 
     /// Stages with a cache of their own spend the sample's size rounded to its

@@ -4,14 +4,17 @@
 //! VM:
 //!
 //! - `memory-N`, one per stage 1 to 6: 100,000 samples of one process at the highest
-//!   frequency, then the slab cache's files. One process at 1000 Hz takes 100 s at best
-//!   (200 s in practice: a one-jiffy timeout sleeps two ticks), so these VMs run side by
-//!   side; they only count bytes and objects, which the host's load does not change.
+//!   frequency, then the slab cache's files. One process at 1000 Hz takes 100 s, so these
+//!   VMs run side by side; they only count bytes and objects, which the host's load does
+//!   not change.
 //! - `stage7`: the history filled from 100 processes (seconds), its memory, the export
 //!   at several history sizes, and the sampling cost against the userspace sampler. Alone,
 //!   since it measures CPU time.
 //! - `shrinker`: stage 2 in a 128 MiB VM while a tmpfs fills and empties. Alone, since it
 //!   measures reaction times.
+//! - `rate`: every stage's module in one VM, each loaded in turn at 1000, 100 and 10 Hz:
+//!   the samples a second it takes. Alone, since a VM starved by its host misses
+//!   deadlines.
 
 use crate::profile::Profile;
 use crate::raw::{module_log, Record};
@@ -33,6 +36,10 @@ cache() {
 count() { c=$(cut -d' ' -f2 $S/count); echo ${c:-0}; }
 # The shrinker's debugfs folder.
 shrinker() { S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); }
+# The VM's monotonic clock, in seconds (centisecond resolution).
+up() { cut -d' ' -f1 /proc/uptime; }
+# Waits until the module takes a sample (its count changes).
+next_sample() { c=$(count); while [ $(count) -eq $c ]; do :; done; }
 echo ready"#;
 
 /// The memory of stage `stage` with `profile.samples` samples of one idle process.
@@ -172,6 +179,48 @@ pub fn stage7(profile: &Profile) -> Scenario {
         }
     }
     scenario.step("kill", "kill $P; echo killed")
+}
+
+/// The sampling rate of each stage in `profile.rate_stages` at each frequency of
+/// `profile.rate_windows`, one after the other in one VM, on one idle process.
+///
+/// From stage 2 on, a window is the shrinker's count between two samples (the first
+/// after the window's start and the first after its end), against the VM's monotonic
+/// clock: the deadlines' clock, read the same way at both ends. Stage 1 has no count but
+/// its unload line; its window is the thread's life, from the load line to the unload line
+/// in the kernel log (stamped with the same TSC as the monotonic clock), which the unload
+/// line follows at once now that it is printed after the thread has stopped.
+pub fn rate(profile: &Profile) -> Scenario {
+    let mut scenario = Scenario::new("bench-rate")
+        .timeout(Duration::from_secs(900))
+        .step("setup", SETUP)
+        .step("target", "sleep 100000 & PID=$!; echo started");
+    for &stage in &profile.rate_stages {
+        scenario = scenario.module(
+            &format!("stage{stage}"),
+            runner::stage_dir(stage).join("taskmonitor.ko"),
+        );
+        for &(frequency, seconds) in &profile.rate_windows {
+            let insmod = format!("insmod stage{stage}.ko target=$PID frequency={frequency}");
+            let command = if stage == 1 {
+                format!(
+                    "{insmod}; sleep {seconds}; rmmod taskmonitor; \
+                     stamp() {{ dmesg | grep \"taskmonitor: $1\" | tail -n 1 \
+                     | sed 's/^\\[ *\\([0-9.]*\\)\\].*/\\1/'; }}; \
+                     echo samples $(dmesg | grep -o 'unloading, freeing [0-9]*' | tail -n 1 \
+                     | cut -d' ' -f3) start $(stamp 'monitoring pid') end $(stamp unloading)"
+                )
+            } else {
+                format!(
+                    "{insmod}; shrinker; next_sample; c0=$(count); t0=$(up); sleep {seconds}; \
+                     next_sample; c1=$(count); t1=$(up); rmmod taskmonitor; \
+                     echo samples $((c1 - c0)) start $t0 end $t1"
+                )
+            };
+            scenario = scenario.step(&format!("rate-{stage}-{frequency}"), &command);
+        }
+    }
+    scenario.step("kill", "kill $PID; echo killed")
 }
 
 /// Loads stage 7, and sets `$S` to its shrinker's folder and `$T` to its thread's PID.

@@ -11,6 +11,7 @@
 extern crate std;
 
 pub mod command;
+pub mod deadline;
 pub mod format;
 pub mod list;
 pub mod seq_list;

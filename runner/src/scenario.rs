@@ -7,6 +7,7 @@ use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::RwLock;
 use std::time::Duration;
 use wait_timeout::ChildExt;
 
@@ -49,6 +50,10 @@ const EPILOGUE: &[(&str, &str)] = &[
     ("_lockdep", "grep debug_locks: /proc/lockdep_stats"),
 ];
 
+/// Held for reading by every VM of this process while it runs, and for writing by one
+/// that must run alone (see [`Scenario::alone`]).
+static VMS: RwLock<()> = RwLock::new(());
+
 /// What to boot and run.
 #[derive(Clone)]
 pub struct Scenario {
@@ -59,6 +64,7 @@ pub struct Scenario {
     memory_mb: u32,
     timeout: Duration,
     cmdline: String,
+    alone: bool,
 }
 
 /// One shell step: its command, everything it printed, and its exit status.
@@ -160,7 +166,16 @@ impl Scenario {
             memory_mb: 256,
             timeout: Duration::from_secs(180),
             cmdline: String::new(),
+            alone: false,
         }
+    }
+
+    /// Runs this VM with no other VM of this process beside it: it waits for those running
+    /// to finish, and new ones wait for it. For a measurement of time, which a VM running
+    /// beside it on the host's CPUs would disturb (the tests of one file run in parallel).
+    pub fn alone(mut self) -> Self {
+        self.alone = true;
+        self
     }
 
     /// Adds stage `n`'s module as `/lib/modules/taskmonitor.ko`.
@@ -255,6 +270,12 @@ cd /lib/modules
 
     /// Boots the VM, runs the steps, and checks the kernel's health.
     pub fn run(&self) -> Result<Run, RunError> {
+        // A test that panicked while holding the lock changes nothing for the others.
+        let (_shared, _alone) = if self.alone {
+            (None, Some(VMS.write().unwrap_or_else(|e| e.into_inner())))
+        } else {
+            (Some(VMS.read().unwrap_or_else(|e| e.into_inner())), None)
+        };
         let setup = |e: std::io::Error| RunError::Setup(e.to_string());
         let kdir = kdir();
         let dir = tempfile::Builder::new()

@@ -6,7 +6,10 @@ mod support;
 
 use runner::output::log_time;
 use runner::{Run, Scenario};
-use support::{burn_pid, freed_at_unload, history, module_log, BURN, PAGE_SIZE};
+use support::{
+    burn_pid, check_rate, freed_at_unload, history, measure_rate, module_log, BURN, PAGE_SIZE,
+    RATE_STEPS,
+};
 
 /// Samples per second over the module's lifetime, from its load and unload log lines.
 fn measured_frequency(run: &Run) -> f64 {
@@ -71,7 +74,7 @@ fn history_of_a_running_process() {
 
 #[test]
 fn output_is_bounded_by_a_page() {
-    let run = Scenario::new("task1-page")
+    let scenario = Scenario::new("task1-page")
         .stage(1)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=1000")
@@ -81,10 +84,11 @@ fn output_is_bounded_by_a_page() {
             "bytes",
             "[ $(wc -c < /sys/kernel/taskmonitor) -lt 4096 ] && echo less than a page",
         )
-        .step("rmmod", "rmmod taskmonitor")
-        .run()
-        .unwrap();
-    snapshot!("output_is_bounded_by_a_page", &run, &[]);
+        .step("rmmod", "rmmod taskmonitor");
+    // Then `frequency=1000` gives 1000 samples a second.
+    let run = measure_rate(scenario, 1).run().unwrap();
+    snapshot!("output_is_bounded_by_a_page", &run, RATE_STEPS);
+    check_rate(&run, 1);
 
     let pid = burn_pid(&run);
     let shown = history(&run, "cat", pid);
@@ -143,6 +147,9 @@ fn a_target_that_exits_stops_sampling_and_keeps_its_history() {
         "sampling went on after exit"
     );
     assert_eq!(run.output("thread-gone").trim(), "no thread");
+    // The unload line is printed once the thread has stopped: it counts exactly the
+    // history, which fits in the page at 20 Hz.
+    assert_eq!(freed_at_unload(&run), first.len());
     assert!(run
         .output("dmesg")
         .contains(&format!("pid {pid} has exited")));

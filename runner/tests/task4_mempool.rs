@@ -6,7 +6,9 @@
 mod support;
 
 use runner::Scenario;
-use support::{freed_at_unload, module_log, numbers, BURN, SHRINKER};
+use support::{
+    check_rate, freed_at_unload, measure_rate, module_log, numbers, BURN, RATE_STEPS, SHRINKER,
+};
 
 /// The reserve of the module (`MIN_SAMPLES`).
 const RESERVE: u64 = 64;
@@ -26,7 +28,7 @@ const COUNT: &str = "cut -d' ' -f2 $S/count";
 
 #[test]
 fn the_reserve_keeps_sampling_going_then_failures_are_reported_then_it_recovers() {
-    let run = Scenario::new("task4-failslab")
+    let scenario = Scenario::new("task4-failslab")
         .stage(4)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=50")
@@ -41,17 +43,24 @@ fn the_reserve_keeps_sampling_going_then_failures_are_reported_then_it_recovers(
         )
         .step("recover", "echo 0 > $F/probability; sleep 1")
         .step("after", COUNT)
+        // The target's exit stops sampling: the history holds still until unloading.
+        .step(
+            "stopped",
+            "kill $PID && wait $PID
+until dmesg | grep -q \"pid $PID has exited\"; do usleep 100000; done; echo count $(cut -d' ' -f2 $S/count)",
+        )
         .step("rmmod", "rmmod taskmonitor")
         .step(
             "log",
             "dmesg | grep -o 'taskmonitor: no memory.*' | head -n 3",
-        )
-        .run()
-        .unwrap();
+        );
+    // Then `frequency=1000` gives 1000 samples a second.
+    let run = measure_rate(scenario, 4).run().unwrap();
+    let skip = [&["before", "failing", "after"], RATE_STEPS].concat();
     snapshot!(
         "the_reserve_keeps_sampling_going_then_failures_are_reported_then_it_recovers",
         &run,
-        &["before", "failing", "after"]
+        &skip
     );
 
     let before = numbers(&run, "before")[0];
@@ -89,7 +98,10 @@ fn the_reserve_keeps_sampling_going_then_failures_are_reported_then_it_recovers(
         failures.ilog2() + 1,
         "{failures} failures, {reports} reports"
     );
-    assert!(freed_at_unload(&run) as u64 >= after);
+    // The unload line is printed once the shrinker and the thread are gone: exactly the
+    // history that was left.
+    assert_eq!(freed_at_unload(&run) as u64, numbers(&run, "stopped")[0]);
+    check_rate(&run, 4);
     println!(
         "{from_reserve} samples after the cache failed, {failures} failures, {reports} reports, \
          {} samples taken in the second after recovery",

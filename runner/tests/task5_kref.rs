@@ -5,7 +5,7 @@
 mod support;
 
 use runner::Scenario;
-use support::{freed_at_unload, module_log, BURN, SHRINKER};
+use support::{check_rate, freed_at_unload, measure_rate, module_log, BURN, RATE_STEPS, SHRINKER};
 
 /// The reference counts the thread printed, one per sample.
 fn printed_counts(log: &[&str]) -> Vec<u32> {
@@ -36,19 +36,14 @@ fn a_new_sample_has_two_references_when_printed() {
     assert!(counts.len() >= 10, "{} samples printed", counts.len());
     // The list's reference and the thread's: nothing else took one.
     assert!(counts.iter().all(|&c| c == 2), "{counts:?}");
-    // Every sample printed was in the history; the unload message is printed before the
-    // thread stops, so the thread may save and print one more after it.
-    let freed = freed_at_unload(&run);
-    assert!(
-        freed == counts.len() || freed + 1 == counts.len(),
-        "{freed} freed, {} printed",
-        counts.len()
-    );
+    // Every sample printed was in the history, and the unload line, printed once the
+    // thread has stopped, counts exactly those.
+    assert_eq!(freed_at_unload(&run), counts.len());
 }
 
 #[test]
 fn shrinking_while_samples_are_printed_is_safe() {
-    let run = Scenario::new("task5-shrink")
+    let scenario = Scenario::new("task5-shrink")
         .stage(5)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=200")
@@ -58,10 +53,15 @@ fn shrinking_while_samples_are_printed_is_safe() {
             "for i in $(seq 1 40); do echo '0 0 3' > $S/scan; usleep 20000; \
              [ $((i % 10)) -eq 0 ] && echo 2 > /proc/sys/vm/drop_caches; done; echo done",
         )
-        .step("rmmod", "rmmod taskmonitor")
-        .run()
-        .unwrap();
-    snapshot!("shrinking_while_samples_are_printed_is_safe", &run, &[]);
+        .step("rmmod", "rmmod taskmonitor");
+    // Then `frequency=1000` gives 1000 samples a second, each printed.
+    let run = measure_rate(scenario, 5).run().unwrap();
+    snapshot!(
+        "shrinking_while_samples_are_printed_is_safe",
+        &run,
+        RATE_STEPS
+    );
+    check_rate(&run, 5);
 
     let counts = printed_counts(&module_log(&run));
     assert!(counts.len() >= 50, "{} samples printed", counts.len());

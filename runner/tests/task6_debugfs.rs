@@ -7,7 +7,9 @@ mod support;
 
 use runner::output::{check_newest_first, parse_history};
 use runner::Scenario;
-use support::{burn_pid, numbers, BURN, SHRINKER};
+use support::{
+    burn_pid, check_rate, freed_at_unload, measure_rate, numbers, BURN, RATE_STEPS, SHRINKER,
+};
 
 const FILE: &str = "/sys/kernel/debug/taskmonitor";
 
@@ -52,6 +54,9 @@ fn the_whole_history_reads_the_same_with_any_buffer_size() {
     assert!(samples.len() >= 2000, "{} samples", samples.len());
     assert!(bytes > 16 * 4096, "{bytes} bytes");
     assert_eq!(samples.len(), count);
+    // The unload line is printed once the shrinker and the thread are gone: exactly the
+    // lines read.
+    assert_eq!(freed_at_unload(&run), samples.len());
     assert_eq!(run.output("small-reads"), "identical\n");
 }
 
@@ -66,7 +71,7 @@ fn reads_during_sampling_and_shrinking_give_whole_lines() {
         .step("shrinker", SHRINKER)
         .step(
             "shrink",
-            "(for i in $(seq 1 100); do echo '0 0 3' > $S/scan; usleep 10000; done) & \
+            "(for i in $(seq 1 100); do echo '0 0 5' > $S/scan; usleep 10000; done) & \
              echo started",
         )
         .step(
@@ -95,7 +100,7 @@ fn reads_during_sampling_and_shrinking_give_whole_lines() {
 
 #[test]
 fn an_open_file_keeps_the_module_loaded() {
-    let run = Scenario::new("task6-open")
+    let scenario = Scenario::new("task6-open")
         .stage(6)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=10")
@@ -104,11 +109,12 @@ fn an_open_file_keeps_the_module_loaded() {
         .step("still-there", &format!("head -c 4 {FILE}; echo"))
         .step("read-open", "head -c 4 <&4; echo")
         .step("close", "exec 4<&-; echo closed")
-        .step("rmmod", "rmmod taskmonitor")
-        .run()
-        .unwrap();
-    snapshot!("an_open_file_keeps_the_module_loaded", &run, &[]);
+        .step("rmmod", "rmmod taskmonitor");
+    // Then `frequency=1000` gives 1000 samples a second.
+    let run = measure_rate(scenario, 6).run().unwrap();
+    snapshot!("an_open_file_keeps_the_module_loaded", &run, RATE_STEPS);
 
     assert_ne!(run.step("rmmod-refused").status, 0);
     assert_eq!(run.step("rmmod").status, 0);
+    check_rate(&run, 6);
 }

@@ -8,7 +8,7 @@ mod support;
 use runner::output::parse_history;
 use runner::{Run, Scenario};
 use std::collections::BTreeSet;
-use support::SHRINKER;
+use support::{check_rate, measure_rate, RATE_STEPS, SHRINKER};
 
 /// `try INPUT LABEL`: writes INPUT (printf escapes allowed) in a single `write()`, and
 /// prints the result: `accepted`, or the error. The command goes through a file that
@@ -35,7 +35,7 @@ fn sampled_pids(run: &Run, step: &str) -> BTreeSet<i32> {
 
 #[test]
 fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
-    let run = Scenario::new("task7-commands")
+    let scenario = Scenario::new("task7-commands")
         .stage(7)
         .file("/bin/onewrite", runner::guest_tool("onewrite"), 0o755)
         .step("burn", "A=$(burn); B=$(burn); echo started two processes")
@@ -73,14 +73,12 @@ fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
         .step(
             "log",
             "dmesg | grep -o 'taskmonitor: .*' | grep -v -e sizeof -e taints",
-        )
-        .run()
-        .unwrap();
-    snapshot!(
-        "bad_commands_are_refused_and_change_nothing",
-        &run,
-        &["history", "pids"]
-    );
+        );
+    // Then `frequency=1000` gives 1000 samples a second.
+    let run = measure_rate(scenario, 7).run().unwrap();
+    let skip = [&["history", "pids"], RATE_STEPS].concat();
+    snapshot!("bad_commands_are_refused_and_change_nothing", &run, &skip);
+    check_rate(&run, 7);
 
     // Each command got its errno (the book's table).
     const EINVAL: &str = "Invalid argument (os error 22)";

@@ -7,6 +7,7 @@ mod cost;
 mod export;
 mod memory;
 mod pressure;
+mod rate;
 
 use cost::{sampler_runs, windows};
 pub use cost::{CostPoint, SamplerRun, Window};
@@ -14,6 +15,7 @@ pub use export::{Export, Reads};
 use memory::kswapd_ns;
 pub use memory::{freed_at_unload, Cache, Sizes, StageMemory, PAGE_SIZE};
 pub use pressure::{Pressure, TracePoint};
+pub use rate::RatePoint;
 
 use crate::raw::{Raw, Record};
 use std::collections::BTreeMap;
@@ -110,6 +112,8 @@ pub struct Measurements {
     pub sysfs: Option<Export>,
     pub stage7: Stage7,
     pub pressure: Option<Pressure>,
+    /// The sampling rate by stage and frequency; empty if not measured.
+    pub rates: Vec<RatePoint>,
 }
 
 impl Measurements {
@@ -132,12 +136,17 @@ impl Measurements {
             Ok(record) => Some(Pressure::parse(record).map_err(|e| context("shrinker", e))?),
             Err(_) => None,
         };
+        let rates = match raw.record("rate") {
+            Ok(record) => rate::rates(record).map_err(|e| context("rate", e))?,
+            Err(_) => Vec::new(),
+        };
         Ok(Self {
             params: raw.params.clone(),
             memory,
             sysfs,
             stage7,
             pressure,
+            rates,
         })
     }
 }

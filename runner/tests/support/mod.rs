@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use runner::output::{check_newest_first, parse_history, transcript, SampleLine, SNAPSHOT_FILTERS};
-use runner::Run;
+use runner::{Run, Scenario};
 
 /// sysfs hands `show` a page and takes at most `PAGE_SIZE - 1` bytes back.
 pub const PAGE_SIZE: usize = 4096;
@@ -74,13 +74,18 @@ pub fn module_log(run: &Run) -> Vec<&str> {
         .collect()
 }
 
-/// How many samples the module freed at unload, from its log.
-pub fn freed_at_unload(run: &Run) -> usize {
+/// How many samples the module freed at each unload, from its log, in order.
+pub fn unload_counts(run: &Run) -> Vec<usize> {
     module_log(run)
         .iter()
-        .find_map(|l| l.split("unloading, freeing ").nth(1))
-        .and_then(|r| r.split(' ').next()?.parse().ok())
-        .expect("unload log line")
+        .filter_map(|l| l.split("unloading, freeing ").nth(1))
+        .map(|r| r.split(' ').next().and_then(|n| n.parse().ok()).unwrap())
+        .collect()
+}
+
+/// How many samples the module freed at its first unload, from its log.
+pub fn freed_at_unload(run: &Run) -> usize {
+    *unload_counts(run).first().expect("unload log line")
 }
 
 /// The whole numbers of a step's output, in order.
@@ -89,4 +94,149 @@ pub fn numbers(run: &Run, step: &str) -> Vec<u64> {
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|w| w.parse().ok())
         .collect()
+}
+
+/// The frequency the sampling rate is measured at: the module's highest.
+pub const RATE_FREQUENCY: u32 = 1000;
+
+/// Seconds of the VM's clock in each window of the rate measurement.
+pub const RATE_SECONDS: u32 = 4;
+
+/// The share of [`RATE_FREQUENCY`] a window must reach, in percent.
+pub const RATE_PERCENT: u32 = 90;
+
+/// Windows measured at most: the first that reaches [`RATE_PERCENT`] ends the measurement.
+pub const RATE_WINDOWS: u32 = 3;
+
+/// The steps [`measure_rate`] adds, left out of the snapshots: their output changes from run
+/// to run (the counts, and the shell's notices of the processes it kills), and
+/// [`check_rate`] asserts everything they show.
+pub const RATE_STEPS: &[&str] = &[
+    "rate-quiet",
+    "rate-insmod",
+    "rate",
+    "rate-stopped",
+    "rate-rmmod",
+];
+
+/// Adds to `scenario` a measurement of the sampling rate at [`RATE_FREQUENCY`], which
+/// [`check_rate`] checks: `frequency=F` gives F samples a second, because the thread sleeps
+/// until absolute deadlines one period apart (`Stopper::sleep_until_next`). The module is
+/// loaded again, on an idle process of its own, after every CPU burner of the scenario has
+/// been killed, and the VM runs [`Scenario::alone`]: beside another test's VM (they run
+/// in parallel) stage 6 measured 877 to 891 a second, alone 958 to 989.
+///
+/// A count, not a duration, against the VM's own clock. From stage 2 on a window is the
+/// shrinker's count between two readings of `/proc/uptime`, the monotonic clock the
+/// deadlines are on. Stage 1 has no count but its unload line, so its window is a whole
+/// load: the thread's life, from the load line to the unload line in the kernel log
+/// (stamped by the same TSC clocksource), which now follows the thread's stop at once.
+///
+/// Under emulation the host may starve the VM for milliseconds at a time, and the thread
+/// skips the deadlines it missed by a whole period; so a window that falls short is
+/// measured again, up to [`RATE_WINDOWS`], and one must reach [`RATE_PERCENT`]. A thread
+/// that sleeps a relative period never does: it gets less than half (a one-jiffy timeout
+/// lasts until the second tick).
+///
+/// From stage 2 on the target is then killed, so the history holds still, and the unload
+/// line must give the shrinker's count exactly.
+pub fn measure_rate(scenario: Scenario, stage: u32) -> Scenario {
+    // Whether the window `n samples in t UNIT` (UNIT per second: $1) reached the share.
+    let enough = format!("[ $((n * 100 * $1 / t)) -ge $(({RATE_PERCENT} * {RATE_FREQUENCY})) ]");
+    let enough = format!("enough() {{ echo samples $n in $t $2; {enough}; }}");
+    let insmod = format!("insmod taskmonitor.ko target=$R frequency={RATE_FREQUENCY}");
+    // Every process `burn` started (busybox has no `pkill`).
+    let scenario = scenario.alone().step(
+        "rate-quiet",
+        "for p in /proc/[0-9]*; do \
+         [ \"$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)\" = 'sh -c while :; do :; done ' ] \
+         && kill ${p#/proc/}; done; sleep 1000 & R=$!; echo idle target started",
+    );
+    if stage == 1 {
+        // The microseconds of the last kernel log line of the module that contains $1.
+        const US: &str = "us() { dmesg | grep \"taskmonitor: $1\" | tail -n 1 \
+                          | sed 's/^\\[ *\\([0-9]*\\)\\.\\([0-9]*\\)\\].*/\\1\\2/'; }";
+        return scenario.step(
+            "rate",
+            &format!(
+                "{US}; {enough}; for w in $(seq {RATE_WINDOWS}); do {insmod}; \
+                 sleep {RATE_SECONDS}; rmmod taskmonitor; \
+                 n=$(dmesg | grep -o 'unloading, freeing [0-9]*' | tail -n 1 | cut -d' ' -f3); \
+                 t=$(( $(us unloading) - $(us 'monitoring pid') )); \
+                 enough 1000000 us && break; done; kill $R"
+            ),
+        );
+    }
+    const COUNT: &str = "count() { c=$(cut -d' ' -f2 $S/count); echo ${c:-0}; }";
+    const CS: &str = "cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }";
+    scenario
+        .step("rate-insmod", &format!("{insmod}; {SHRINKER}"))
+        .step(
+            "rate",
+            &format!(
+                "{CS}; {COUNT}; {enough}; for w in $(seq {RATE_WINDOWS}); do \
+                 c0=$(count); t0=$(cs); sleep {RATE_SECONDS}; c1=$(count); t1=$(cs); \
+                 n=$((c1 - c0)); t=$((t1 - t0)); enough 100 cs && break; done"
+            ),
+        )
+        .step(
+            "rate-stopped",
+            "kill $R; wait $R 2>/dev/null; \
+             until dmesg | grep -q \"pid $R has exited\"; do usleep 100000; done; \
+             echo count $(cut -d' ' -f2 $S/count)",
+        )
+        .step("rate-rmmod", "rmmod taskmonitor")
+}
+
+/// Checks the measurement of [`measure_rate`] and returns the best window's rate: at
+/// least [`RATE_PERCENT`] of the frequency, and from stage 2 on an unload line that gives
+/// the exact count.
+pub fn check_rate(run: &Run, stage: u32) -> f64 {
+    // `samples N in T cs` (or `us`, stage 1), one line per window.
+    let windows: Vec<(f64, f64)> = run
+        .output("rate")
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let (n, t, unit) = match w[..] {
+                ["samples", n, "in", t, "cs"] => (n, t, 1e2),
+                ["samples", n, "in", t, "us"] => (n, t, 1e6),
+                _ => return None,
+            };
+            Some((n.parse().ok()?, t.parse::<f64>().ok()? / unit))
+        })
+        .collect();
+    assert!(
+        !windows.is_empty(),
+        "no window measured: {:?}",
+        run.output("rate")
+    );
+    let counts = unload_counts(run);
+    if stage == 1 {
+        // Each window is a load, whose count is its unload line.
+        let last = &counts[counts.len() - windows.len()..];
+        for (&(n, _), &freed) in windows.iter().zip(last) {
+            assert_eq!(n as usize, freed);
+        }
+    } else {
+        // The history held still once the target had exited: the unload line is exact.
+        let count = numbers(run, "rate-stopped")[0] as usize;
+        let freed = *counts.last().unwrap();
+        assert_eq!(
+            freed, count,
+            "unloading freed {freed} samples, the count was {count}"
+        );
+    }
+    let rates: Vec<f64> = windows.iter().map(|&(n, t)| n / t).collect();
+    for (&(n, t), rate) in windows.iter().zip(&rates) {
+        println!("frequency={RATE_FREQUENCY}: {n} samples in {t:.3} s, {rate:.1} a second");
+    }
+    let best = rates.iter().copied().fold(0.0, f64::max);
+    let least = f64::from(RATE_PERCENT * RATE_FREQUENCY) / 100.0;
+    assert!(
+        best >= least,
+        "at frequency={RATE_FREQUENCY}, no window of {RATE_WINDOWS} reached {least} samples a \
+         second: {rates:?}"
+    );
+    best
 }
