@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The demonstrations behind `make demo`: for each stage, the commands a student would type,
 //! each with the outcome it must have.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Runs the taskmonitor modules in a real kernel.
 //!
 //! [`Scenario`] describes a VM run: a stage's module, shell steps and limits. [`Scenario::run`]

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `vm demo` and `vm shell N`: the VM runs behind `make demo` and `make shell`.
 
 use runner::demo::{demos, Demo};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `make demo` in the VM: every step of every stage's demo does what the demo declares (exits
 //! 0 without a shell error, or fails with its expected error), and each demo's output shows
 //! what its heading claims.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The health checks catch what they must: a run with a deliberate kernel bug fails.
 //!
 //! Every scenario's verdict rests on these checks, so each one is proven here against a

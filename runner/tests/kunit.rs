@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The in-kernel tests of the `common/` wrappers (`runner/kunit/taskmonitor_kunit.rs`):
 //! KUnit runs the suite when the module is loaded, and every case must pass, twice in a
 //! row (the second load re-creates the caches and pools the first destroyed). The module's

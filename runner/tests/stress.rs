@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Every stage under stress in the VM: readers with varied buffer sizes, reclaim, failslab
 //! on the sample cache, processes spawned and killed, bad commands (stage 7), for
 //! [`STRESS_SECONDS`]; then [`CYCLES`] insmod/rmmod cycles with live targets.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 1 (task1-history) in the VM: each scenario's transcript is a snapshot, and the
 //! invariants the snapshot cannot show (numbers that change from run to run) are asserted.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 2 (task2-shrinker) in the VM: the shrinker frees the oldest samples, exactly as
 //! many as asked, on `drop_caches`, and under real memory pressure.
 

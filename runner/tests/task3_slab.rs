@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 3 (task3-slab) in the VM: samples come from the `task_sample` slab cache, whose
 //! objects are exactly a sample's size; the cache goes away with the module.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 4 (task4-mempool) in the VM: with failslab aimed at the `task_sample` cache,
 //! sampling goes on from the mempool's reserve, then fails with a rate-limited report,
 //! then recovers when the cache gives memory again.

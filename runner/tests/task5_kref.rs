@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 5 (task5-kref) in the VM: each new sample is printed through a reference of the
 //! thread's own, which keeps it alive while the shrinker frees samples.
 

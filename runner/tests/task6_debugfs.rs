@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 6 (task6-debugfs) in the VM: `/sys/kernel/debug/taskmonitor` lists the whole
 //! history through seq_file, whatever the read size, during sampling and shrinking, and
 //! an open file keeps the module loaded.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Stage 7 (task7-multi) in the VM: processes added and removed by writing to
 //! `/sys/kernel/debug/taskmonitor`, every bad input refused with its errno and no change,
 //! many processes, processes that exit, and everything at once.

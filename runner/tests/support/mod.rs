@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Helpers shared by the stage tests.
 #![allow(dead_code)]
 
