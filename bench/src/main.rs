@@ -96,6 +96,9 @@ fn measure_all(profile: &Profile, guest: &Path) -> Result<Raw, String> {
         );
     }
     if !profile.rate_stages.is_empty() {
+        // A VM starved by its host misses deadlines: the report says how busy the host was.
+        raw.params
+            .insert("host_load_rate_milli".into(), host_load_milli()?);
         raw.records.insert(
             "rate".into(),
             measure("rate", scenarios::rate(profile), guest)?,

@@ -288,10 +288,15 @@ fn rate(s: &mut String, r: &Report) {
 "
     )
     .unwrap();
+    let load = r.measurements.params.get("host_load_rate_milli");
     writeln!(
         s,
         "Samples a second with one idle process, each stage loaded in turn in one VM, and \
-         how far that is from the frequency asked.\n"
+         how far that is from the frequency asked{}.\n",
+        load.map_or(String::new(), |l| format!(
+            " (the host's load average was {:.2} when this VM started)",
+            *l as f64 / 1000.0
+        ))
     )
     .unwrap();
     let header: Vec<String> = frequencies.iter().map(|f| format!("{f} Hz")).collect();
