@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Least-squares fits: is a cost linear in the number of processes, and how does a read
 //! scale with the history's size.
 

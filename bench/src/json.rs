@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The report as JSON: the figures of the Markdown report, for scripts.
 
 use crate::fit::Linear;

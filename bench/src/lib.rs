@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Measures the taskmonitor modules in the VM: memory per sample, sampling cost, export
 //! cost and the shrinker's response, and writes the book's Measurements chapter.
 //!

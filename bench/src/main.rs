@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `bench`: runs the measurements in VMs and writes the report (see the crate's docs).
 
 use std::path::{Path, PathBuf};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The report as Markdown, for the book's Measurements chapter to include.
 
 use crate::fit::Linear;

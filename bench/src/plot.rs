@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The report's plots, as SVG files.
 
 use crate::report::Report;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! How much a run measures: the full benchmark, or a tiny run that only checks that the
 //! scenarios and the report still work.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The raw data of a benchmark run: what each VM step printed and the module's kernel log
 //! lines, kept as JSON (`raw.json`) so that the report can be made again, and checked,
 //! without booting anything.

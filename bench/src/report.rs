@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! From measurements to results: per-sample figures, fits, and each goal met or not.
 
 use crate::fit::{exponent, linear_quadratic, median, Linear};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The VM scenarios that measure, as shell steps for the runner.
 //!
 //! Every step prints `name value` pairs that [`crate::measure`] parses. Three kinds of

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! CPU-time clocks: the scheduler's run time of a process, in nanoseconds.
 //!
 //! Our kernel has no `/proc/PID/schedstat` (no `CONFIG_SCHED_INFO`), and `/proc/PID/stat`

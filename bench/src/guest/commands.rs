@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The guest tool's commands.
 
 use crate::clock;

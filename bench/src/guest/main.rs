@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `bench-guest`: the measuring tool that runs inside the VM.
 //!
 //! It is linked statically (`make bench` builds it with `+crt-static`), so the busybox

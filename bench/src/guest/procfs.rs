@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Parsing what the guest tool reads from `/proc` and debugfs. Pure functions, so the host
 //! tests them.
 

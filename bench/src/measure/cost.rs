@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The CPU time of the module's thread and of the userspace sampler.
 
 use super::{get, lines_with};

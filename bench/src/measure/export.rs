@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Reads of the module's files against tmpfs copies of the same bytes.
 
 use super::{get, lines_with};

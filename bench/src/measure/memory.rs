@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The memory of a stage's history: slab caches and the module's own figures.
 
 use super::{get, pairs, Record};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The measurements, parsed from the raw step outputs of [`crate::scenarios`].
 //!
 //! Each step of a scenario prints `name value` pairs, which the helpers here read; one

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The sample count and memory over time under memory pressure.
 
 use super::{get, lines_with, pairs, Record};

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The sampling rate: samples a second by stage and frequency.
 
 use super::{get, pairs, Record};
