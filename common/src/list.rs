@@ -154,24 +154,25 @@ pub unsafe trait ListItem {
 #[macro_export]
 macro_rules! impl_list_links {
     ($type:ty, $field:ident) => {
-        // SAFETY: `links` returns the same field every time; `from_links` subtracts that
-        // field's offset.
-        #[allow(unsafe_code)]
-        unsafe impl $crate::common::list::ListItem for $type {
-            unsafe fn links(me: *const Self) -> *const $crate::common::list::Links {
-                // SAFETY: The caller guarantees that `me` points to a live `Self`.
-                unsafe { ::core::ptr::addr_of!((*me).$field) }
-            }
+        // The caller's type is named outside the `allow`: a type can hold a block of
+        // code, which must stay under the crate's `deny(unsafe_code)`.
+        const _: () = {
+            type This = $type;
+            // SAFETY: `links` returns the same field every time; `from_links` subtracts that
+            // field's offset.
+            #[allow(unsafe_code)]
+            unsafe impl $crate::common::list::ListItem for This {
+                unsafe fn links(me: *const Self) -> *const $crate::common::list::Links {
+                    // SAFETY: The caller guarantees that `me` points to a live `Self`.
+                    unsafe { ::core::ptr::addr_of!((*me).$field) }
+                }
 
-            unsafe fn from_links(links: *const $crate::common::list::Links) -> *const Self {
-                // SAFETY: The caller guarantees that `links` is the field of a `Self`.
-                unsafe {
-                    links
-                        .byte_sub(::core::mem::offset_of!($type, $field))
-                        .cast()
+                unsafe fn from_links(links: *const $crate::common::list::Links) -> *const Self {
+                    // SAFETY: The caller guarantees that `links` is the field of a `Self`.
+                    unsafe { links.byte_sub(::core::mem::offset_of!(This, $field)).cast() }
                 }
             }
-        }
+        };
     };
 }
 

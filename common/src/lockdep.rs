@@ -14,18 +14,17 @@ unsafe impl Sync for LockKey {}
 
 impl LockKey {
     /// A key for a `static`: lockdep wants static keys left uninitialized.
-    pub const fn new() -> Self {
+    ///
+    /// # Safety
+    ///
+    /// The key must be a `static`: lockdep refuses a key in dynamic memory that was not
+    /// registered, and switches itself off.
+    pub const unsafe fn new() -> Self {
         Self(Opaque::uninit())
     }
 
     /// The C key.
     pub fn as_ptr(&self) -> *mut bindings::lock_class_key {
         self.0.get()
-    }
-}
-
-impl Default for LockKey {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -45,18 +45,25 @@ pub unsafe trait Pooled: Cached {
 #[macro_export]
 macro_rules! mempool {
     ($static:ident: $type:ty) => {
-        #[allow(unsafe_code)]
-        static $static: $crate::common::mempool::Mempool<$type> =
+        static $static: $crate::common::mempool::Mempool<$type> = {
+            // Only this call is allowed `unsafe`: the caller's type is named outside it,
+            // since a type can hold a block of code.
+            #[allow(unsafe_code)]
             // SAFETY: This is the static that `pool()` below returns.
-            unsafe { $crate::common::mempool::Mempool::new() };
+            let this = unsafe { $crate::common::mempool::Mempool::new() };
+            this
+        };
 
-        // SAFETY: Always the same `static`.
-        #[allow(unsafe_code)]
-        unsafe impl $crate::common::mempool::Pooled for $type {
-            fn pool() -> &'static $crate::common::mempool::Mempool<Self> {
-                &$static
+        const _: () = {
+            type This = $type;
+            // SAFETY: Always the same `static`.
+            #[allow(unsafe_code)]
+            unsafe impl $crate::common::mempool::Pooled for This {
+                fn pool() -> &'static $crate::common::mempool::Mempool<Self> {
+                    &$static
+                }
             }
-        }
+        };
     };
 }
 

@@ -37,7 +37,10 @@ unsafe impl<T: Send> Sync for Mutex<T> {}
 #[macro_export]
 macro_rules! new_try_mutex {
     ($data:expr) => {{
-        static KEY: $crate::common::lockdep::LockKey = $crate::common::lockdep::LockKey::new();
+        #[allow(unsafe_code)]
+        static KEY: $crate::common::lockdep::LockKey =
+            // SAFETY: A `static`, as lockdep requires.
+            unsafe { $crate::common::lockdep::LockKey::new() };
         $crate::common::mutex::Mutex::new(
             $data,
             ::kernel::c_str!(concat!(file!(), ":", line!())),

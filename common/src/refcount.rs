@@ -52,7 +52,8 @@ impl Default for Refcount {
 ///
 /// # Safety
 ///
-/// `refcount` must always return the same field of `self`. Use
+/// `refcount` must always return the same field of `self`, stored in it (counting only
+/// the references to `self`). Use
 /// [`impl_counted!`](crate::impl_counted).
 pub unsafe trait Counted {
     /// The object's count.
@@ -63,13 +64,23 @@ pub unsafe trait Counted {
 #[macro_export]
 macro_rules! impl_counted {
     ($type:ty, $field:ident) => {
-        // SAFETY: Always the same field.
-        #[allow(unsafe_code)]
-        unsafe impl $crate::common::refcount::Counted for $type {
-            fn refcount(&self) -> &$crate::common::refcount::Refcount {
-                &self.$field
+        // The caller's type is named outside the `allow`: a type can hold a block of
+        // code, which must stay under the crate's `deny(unsafe_code)`.
+        const _: () = {
+            type This = $type;
+            // SAFETY: Always the same field, a `Refcount` stored in the object itself: the
+            // raw pointer does not coerce, so a field that only derefs to a `Refcount`
+            // (shared between objects) does not compile.
+            #[allow(unsafe_code)]
+            unsafe impl $crate::common::refcount::Counted for This {
+                fn refcount(&self) -> &$crate::common::refcount::Refcount {
+                    let field: *const $crate::common::refcount::Refcount =
+                        ::core::ptr::addr_of!(self.$field);
+                    // SAFETY: A field of `self`, borrowed as long as `self`.
+                    unsafe { &*field }
+                }
             }
-        }
+        };
     };
 }
 

@@ -123,6 +123,14 @@ impl<P: Owner> SeqList<P> {
         (cursor.stamp == self.stamp).then(|| unsafe { &*cursor.item })
     }
 
+    /// Where the cursor's item is now, for a cursor of this list (`item_of`), moved by
+    /// the pushes since; `None` on overflow, which a valid cursor never meets.
+    fn index_now(&self, cursor: &Cursor<P::Item>) -> Option<u64> {
+        cursor
+            .index
+            .checked_add(self.pushed.checked_sub(cursor.pushed)?)
+    }
+
     /// The item at `index` and a cursor on it: found from `cursor` when that is still
     /// valid and not past the item, else from the front.
     pub fn find(
@@ -130,9 +138,11 @@ impl<P: Owner> SeqList<P> {
         cursor: Option<&Cursor<P::Item>>,
         index: u64,
     ) -> Option<(&P::Item, Cursor<P::Item>)> {
+        // The stamp is checked before any arithmetic: another list's counts (one put in
+        // place of this list) say nothing about this one.
         let from_cursor = cursor.and_then(|c| {
-            let at = c.index + (self.pushed - c.pushed);
-            Some((self.item_of(c)?, index.checked_sub(at)?))
+            let item = self.item_of(c)?;
+            Some((item, index.checked_sub(self.index_now(c)?)?))
         });
         let item = match from_cursor {
             Some((mut item, steps)) => {
@@ -154,7 +164,7 @@ impl<P: Owner> SeqList<P> {
         let item = self.item_of(cursor)?;
         // SAFETY: `item` is in this list (`item_of`).
         let next = unsafe { self.list.next_after(item) }?;
-        let index = cursor.index + (self.pushed - cursor.pushed) + 1;
+        let index = self.index_now(cursor)?.checked_add(1)?;
         // SAFETY: `next` follows the cursor's item, which is at `index - 1` now.
         Some((next, unsafe { self.cursor(next, index) }))
     }

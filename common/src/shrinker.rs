@@ -14,7 +14,12 @@
 use super::foreign::ForeignData;
 use core::ops::Deref;
 use core::ptr::NonNull;
-use kernel::{bindings, c_str, ffi::c_ulong, prelude::*, types::ForeignOwnable};
+use kernel::{
+    bindings, c_str,
+    ffi::{c_long, c_ulong},
+    prelude::*,
+    types::ForeignOwnable,
+};
 
 // ANCHOR: trait
 /// What a shrinker does.
@@ -169,7 +174,8 @@ unsafe extern "C" fn count_objects<T: Shrink>(
     // SAFETY: The shrinker core calls us on our registered shrinker.
     match unsafe { data::<T>(shrinker) }.count_objects() {
         0 => SHRINK_EMPTY,
-        n => n,
+        // The core reads the count as a `long`.
+        n => n.min(c_long::MAX as c_ulong),
     }
 }
 
@@ -188,7 +194,8 @@ unsafe extern "C" fn scan_objects<T: Shrink>(
     // SAFETY: The shrinker core calls us on our registered shrinker.
     match unsafe { data::<T>(shrinker) }.scan_objects(sc.nr_to_scan) {
         Some(freed) if freed > 0 => {
-            // Every object scanned was freed.
+            // Every object scanned was freed; never more than were asked for.
+            let freed = freed.min(sc.nr_to_scan);
             sc.nr_scanned = freed;
             freed
         }

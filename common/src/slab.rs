@@ -47,18 +47,25 @@ pub unsafe trait Cached: Sized + 'static {
 #[macro_export]
 macro_rules! kmem_cache {
     ($static:ident: $type:ty, $name:literal) => {
-        #[allow(unsafe_code)]
-        static $static: $crate::common::slab::KmemCache<$type> =
+        static $static: $crate::common::slab::KmemCache<$type> = {
+            // Only this call is allowed `unsafe`: the caller's type is named outside it,
+            // since a type can hold a block of code.
+            #[allow(unsafe_code)]
             // SAFETY: This is the static that `cache()` below returns.
-            unsafe { $crate::common::slab::KmemCache::new(::kernel::c_str!($name)) };
+            let this = unsafe { $crate::common::slab::KmemCache::new(::kernel::c_str!($name)) };
+            this
+        };
 
-        // SAFETY: Always the same `static`.
-        #[allow(unsafe_code)]
-        unsafe impl $crate::common::slab::Cached for $type {
-            fn cache() -> &'static $crate::common::slab::KmemCache<Self> {
-                &$static
+        const _: () = {
+            type This = $type;
+            // SAFETY: Always the same `static`.
+            #[allow(unsafe_code)]
+            unsafe impl $crate::common::slab::Cached for This {
+                fn cache() -> &'static $crate::common::slab::KmemCache<Self> {
+                    &$static
+                }
             }
-        }
+        };
     };
 }
 

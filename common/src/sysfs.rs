@@ -12,7 +12,9 @@ use core::ops::Deref;
 use kernel::{bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, types::Opaque};
 
 /// The lockdep class of our sysfs files' active references.
-static SYSFS_KEY: LockKey = LockKey::new();
+static SYSFS_KEY: LockKey =
+    // SAFETY: A `static`, as lockdep requires.
+    unsafe { LockKey::new() };
 
 /// What a sysfs file prints.
 pub trait SysfsShow: Send + Sync + Sized {
@@ -111,5 +113,7 @@ unsafe extern "C" fn show<P: Deref<Target: SysfsShow>>(
     let inner = unsafe { &*attr.cast::<Attribute<P>>() };
     // SAFETY: sysfs gives `show` a page of its own for the duration of the call.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE - 1) };
-    inner.data.show(page) as isize
+    // Never more than the page, whatever `show` returns.
+    let len = inner.data.show(page);
+    len.min(page.len()) as isize
 }

@@ -76,6 +76,22 @@ static PARAM: common::params::KernelParam = {
     common::params::KernelParam::new(kernel::c_str!("p"), core::ptr::null_mut(), &VALUE)
 };
 
+// Code hidden in a type given to a macro, to slip `unsafe` past `deny(unsafe_code)`.
+#[cfg(misuse_macro_bypass)]
+crate::kmem_cache!(HIDDEN: [u8; {
+    unsafe impl common::list::UniqueOwner for common::refcount::Ref<Sample, common::mempool::FromPool> {}
+    1
+}], "hidden");
+
+// A reference count shared by several objects: each would be freed while others hold it.
+#[cfg(misuse_shared_refcount)]
+mod shared {
+    pub(crate) struct Shared {
+        pub(crate) refs: &'static crate::common::refcount::Refcount,
+    }
+    crate::impl_counted!(Shared, refs);
+}
+
 // A zero-sized slab object.
 #[cfg(misuse_zero_sized_cache)]
 mod zero_sized {

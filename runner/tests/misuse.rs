@@ -29,6 +29,8 @@ const CASES: &[(&str, &str)] = &[
     ("zero_sized_cache", "slab objects need a size"),
     ("zero_sized_ksize", "a zero-sized type is not allocated"),
     ("push_shared", "UniqueOwner` is not satisfied"),
+    ("macro_bypass", "implementation of an `unsafe` trait"),
+    ("shared_refcount", "mismatched types"),
 ];
 
 /// Builds the module in `dir` with `--cfg misuse_CASE` (none for `None`): success, and
