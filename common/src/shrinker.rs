@@ -12,6 +12,7 @@
 //! `unregister_shrinker()` on a statically allocated `struct shrinker` are gone.
 
 use super::foreign::ForeignData;
+use super::registration::Registration;
 use core::ops::Deref;
 use core::ptr::NonNull;
 use kernel::{
@@ -48,6 +49,7 @@ pub trait Shrink: Send + Sync + Sized {
 pub struct Shrinker<P: ForeignOwnable + Deref<Target: Shrink>> {
     raw: NonNull<bindings::shrinker>,
     data: ForeignData<P>,
+    _registration: Registration,
 }
 
 // SAFETY: The shrinker may be freed from any thread; the callbacks only need `&P::Target`,
@@ -64,6 +66,7 @@ where
     /// Registers a shrinker for `data`. With `CONFIG_SHRINKER_DEBUG` it appears as
     /// `/sys/kernel/debug/shrinker/NAME-ID/`.
     pub fn register(name: &CStr, data: P) -> Result<Self> {
+        let registration = Registration::new()?;
         // SAFETY: The format string is "%s" with one C string argument.
         let raw =
             unsafe { bindings::shrinker_alloc(0, c_str!("%s").as_char_ptr(), name.as_char_ptr()) };
@@ -81,7 +84,11 @@ where
             bindings::shrinker_register(s);
         }
         // INVARIANT: registered, with `private_data` pointing to `data`'s target.
-        Ok(Self { raw, data })
+        Ok(Self {
+            raw,
+            data,
+            _registration: registration,
+        })
     }
 }
 
