@@ -32,9 +32,10 @@ pub trait Shrink: Send + Sync + Sized {
     /// Frees at most `nr_to_scan` objects (C's `scan_objects`) and returns how many it
     /// freed, or `None` when it cannot make progress without waiting.
     ///
-    /// Both `None` and `Some(0)` tell reclaim to stop (`SHRINK_STOP`): the callback sets
-    /// `nr_scanned` to the number freed, and the core loops until `nr_scanned` adds up to
-    /// what it asked for, so returning 0 with `nr_scanned` 0 would make it spin.
+    /// Both `None` and `Some(0)` tell reclaim to stop (`SHRINK_STOP`): nothing more can be
+    /// freed now. `nr_scanned` (objects looked at, not freed) is left as the core set it
+    /// before the call, `nr_to_scan`, as most C shrinkers leave it: this scan frees all
+    /// it looks at, up to what was asked, and the core counts the work as done.
     fn scan_objects(&self, nr_to_scan: usize) -> Option<usize>;
 }
 // ANCHOR_END: trait
@@ -146,6 +147,8 @@ fn control(nr_to_scan: usize) -> bindings::shrink_control {
     let mut sc: bindings::shrink_control = unsafe { core::mem::zeroed() };
     sc.gfp_mask = bindings::GFP_KERNEL;
     sc.nr_to_scan = nr_to_scan as c_ulong;
+    // As `do_shrink_slab()` sets it before each call.
+    sc.nr_scanned = nr_to_scan as c_ulong;
     sc
 }
 
@@ -196,16 +199,12 @@ unsafe extern "C" fn scan_objects<T: Shrink>(
     shrinker: *mut bindings::shrinker,
     sc: *mut bindings::shrink_control,
 ) -> c_ulong {
-    // SAFETY: The shrinker core passes a valid `shrink_control` that we may update.
-    let sc = unsafe { &mut *sc };
+    // SAFETY: The shrinker core passes a valid `shrink_control`.
+    let nr_to_scan = unsafe { (*sc).nr_to_scan };
     // SAFETY: The shrinker core calls us on our registered shrinker.
-    match unsafe { data::<T>(shrinker) }.scan_objects(sc.nr_to_scan) {
-        Some(freed) if freed > 0 => {
-            // Every object scanned was freed; never more than were asked for.
-            let freed = freed.min(sc.nr_to_scan);
-            sc.nr_scanned = freed;
-            freed
-        }
+    match unsafe { data::<T>(shrinker) }.scan_objects(nr_to_scan) {
+        // Never more than were asked for.
+        Some(freed) if freed > 0 => freed.min(nr_to_scan),
         _ => SHRINK_STOP,
     }
 }
