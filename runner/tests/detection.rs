@@ -111,6 +111,8 @@ fn a_registration_left_at_unload_stops_the_unload() {
         "{console}"
     );
     assert!(reasons.contains("stopped before the end"), "{reasons}");
-    assert!(steps.iter().any(|s| s.name == "read" && s.output == "read\n"));
+    assert!(steps
+        .iter()
+        .any(|s| s.name == "read" && s.output == "read\n"));
     assert!(!steps.iter().any(|s| s.name == "rmmod"), "{steps:#?}");
 }
