@@ -37,18 +37,14 @@ use kernel::{
     sync::{Arc, Mutex},
 };
 
-module! {
-    type: CheckedTaskMonitor,
+// ANCHOR: checked
+crate::checked_module! {
+    type: TaskMonitorModule,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 1: history of a process's CPU and memory samples",
     license: "GPL",
 }
-
-// ANCHOR: checked
-/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
-/// registered with C is left (`common/src/registration.rs`).
-type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
 // ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor (required)");

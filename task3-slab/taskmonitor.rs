@@ -43,18 +43,14 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use core::time::Duration;
 use kernel::{c_str, prelude::*, sync::Arc};
 
-module! {
-    type: CheckedTaskMonitor,
+// ANCHOR: checked
+crate::checked_module! {
+    type: TaskMonitorModule,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 3: history of a process's samples, in a slab cache",
     license: "GPL",
 }
-
-// ANCHOR: checked
-/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
-/// registered with C is left (`common/src/registration.rs`).
-type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
 // ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor (required)");

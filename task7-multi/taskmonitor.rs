@@ -60,18 +60,14 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration;
 use kernel::{c_str, prelude::*, sync::Arc};
 
-module! {
-    type: CheckedTaskMonitor,
+// ANCHOR: checked
+crate::checked_module! {
+    type: TaskMonitorModule,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 7: history of several processes' samples",
     license: "GPL",
 }
-
-// ANCHOR: checked
-/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
-/// registered with C is left (`common/src/registration.rs`).
-type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
 // ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of a first process to monitor (optional)");

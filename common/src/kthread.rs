@@ -22,7 +22,7 @@
 #[path = "deadline.rs"]
 pub mod deadline;
 
-use super::registration::Registration;
+use super::registration::{this_module, Registration};
 use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 use core::ptr;
@@ -53,7 +53,9 @@ static WAIT_KEY: WaitKey = WaitKey(Opaque::uninit());
 /// # Invariants
 ///
 /// `wake` is an initialized wait queue head. `detached` is set only by the thread itself,
-/// holding a reference on this module that its last act gives back.
+/// holding a reference on this module that its last act gives back: `rmmod` refuses to
+/// unload the module meanwhile, and a failed `init` waits for it
+/// (`registration::Checked`).
 #[pin_data]
 struct StopRequest {
     stopped: AtomicBool,
@@ -259,17 +261,6 @@ impl KThread {
             registration: Some(registration),
         })
     }
-}
-
-extern "C" {
-    /// This module: `module!` defines it, inside a module of its own.
-    #[allow(improper_ctypes)]
-    static __this_module: Opaque<bindings::module>;
-}
-
-/// This module's `struct module` (C's `THIS_MODULE`).
-fn this_module() -> *mut bindings::module {
-    ptr::addr_of!(__this_module).cast_mut().cast()
 }
 
 impl Drop for KThread {

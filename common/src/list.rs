@@ -158,8 +158,17 @@ macro_rules! impl_list_links {
         // code, which must stay under the crate's `deny(unsafe_code)`.
         const _: () = {
             type This = $type;
-            // SAFETY: `links` returns the same field every time; `from_links` subtracts that
-            // field's offset.
+            // The field is a `Links` of the item itself, aligned: the pattern does not go
+            // through `Deref` nor bind a field of a `repr(packed)` struct (whose `Links`
+            // would be misaligned), and the raw pointer does not coerce.
+            #[allow(dead_code)]
+            fn field(this: &This) -> *const $crate::common::list::Links {
+                let This { $field: links, .. } = this;
+                links
+            }
+
+            // SAFETY: `links` returns the same field every time, an aligned `Links` (checked
+            // by `field` above); `from_links` subtracts that field's offset.
             #[allow(unsafe_code)]
             unsafe impl $crate::common::list::ListItem for This {
                 unsafe fn links(me: *const Self) -> *const $crate::common::list::Links {

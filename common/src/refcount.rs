@@ -68,14 +68,16 @@ macro_rules! impl_counted {
         // code, which must stay under the crate's `deny(unsafe_code)`.
         const _: () = {
             type This = $type;
-            // SAFETY: Always the same field, a `Refcount` stored in the object itself: the
-            // raw pointer does not coerce, so a field that only derefs to a `Refcount`
-            // (shared between objects) does not compile.
+            // SAFETY: Always the same field, a `Refcount` stored in the object itself and
+            // aligned: the pattern does not go through `Deref` (to a count another object
+            // may share) nor bind a field of a `repr(packed)` struct, and the raw pointer
+            // does not coerce, so a field that only derefs to a `Refcount` does not
+            // compile either.
             #[allow(unsafe_code)]
             unsafe impl $crate::common::refcount::Counted for This {
                 fn refcount(&self) -> &$crate::common::refcount::Refcount {
-                    let field: *const $crate::common::refcount::Refcount =
-                        ::core::ptr::addr_of!(self.$field);
+                    let This { $field: field, .. } = self;
+                    let field: *const $crate::common::refcount::Refcount = field;
                     // SAFETY: A field of `self`, borrowed as long as `self`.
                     unsafe { &*field }
                 }

@@ -21,8 +21,8 @@ pub mod common {
 use common::sysfs::{SysfsFile, SysfsShow};
 use kernel::{bindings, c_str, new_mutex, prelude::*, types::Opaque};
 
-module! {
-    type: CheckedFaulty,
+crate::checked_module! {
+    type: Faulty,
     name: "faulty",
     author: "taskmonitor developers",
     description: "Deliberate kernel bugs for the VM runner's detection tests",
@@ -34,8 +34,6 @@ crate::module_param!(
     "bug",
     "0: none, 1: refcount underflow, 2: memory leak, 3: lock inversion, 4: registration leak"
 );
-
-type CheckedFaulty = common::registration::Checked<Faulty>;
 
 struct Faulty;
 

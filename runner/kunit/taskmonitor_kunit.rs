@@ -48,7 +48,7 @@ use common::{
     mempool::FromPool,
     mutex::{Guard, Mutex},
     refcount::{Ref, Refcount},
-    registration::Registration,
+    registration::{Checked, Registration},
     seq_file::{SeqFile, SeqShow},
     seq_list::SeqList,
     shrinker::{Scan, Shrink, Shrinker, SHRINK_EMPTY, SHRINK_STOP},
@@ -62,8 +62,8 @@ use kernel::{
     sync::{Arc, CondVar},
 };
 
-module! {
-    type: CheckedKunitModule,
+crate::checked_module! {
+    type: KunitModule,
     name: "taskmonitor_kunit",
     author: "taskmonitor developers",
     description: "KUnit tests of the taskmonitor common wrappers",
@@ -82,13 +82,11 @@ crate::kunit_suite!(
         last_reference_dropped_on_another_thread,
         a_pooled_object_is_in_one_list_at_a_time,
         a_thread_may_drop_its_own_handle,
+        a_second_checked_module_is_refused,
         seq_file_lists_empty_one_and_many,
         params_parsed_at_their_limits,
     ]
 );
-
-/// Checked at unload, as the stages are: the cases make registrations.
-type CheckedKunitModule = common::registration::Checked<KunitModule>;
 
 struct KunitModule;
 
@@ -403,6 +401,27 @@ fn a_thread_may_drop_its_own_handle(test: &mut Test<'_>) {
     }
     drop(state);
     crate::kunit_expect!(test, Registration::live() == before);
+}
+
+/// A module type that does nothing.
+struct Nothing;
+
+impl kernel::Module for Nothing {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(Self)
+    }
+}
+
+/// `Checked::init` called by hand, beside the module's own: refused, and the module's
+/// registrations still work (dropping a second `Checked` would have closed them).
+fn a_second_checked_module_is_refused(test: &mut Test<'_>) {
+    let second = <Checked<Nothing> as kernel::Module>::init(&crate::THIS_MODULE);
+    crate::kunit_expect!(test, matches!(second, Err(e) if e == EBUSY));
+    drop(second);
+    let before = Registration::live();
+    let thread = KThread::run(c_str!("taskmonitor_kunit"), |_| {});
+    crate::kunit_expect!(test, thread.is_ok());
+    crate::kunit_expect!(test, Registration::live() == before + 1);
 }
 
 // ---- debugfs and seq_file ----

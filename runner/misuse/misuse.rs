@@ -30,13 +30,28 @@ pub mod common {
 use common::{list::Links, refcount::Refcount};
 use kernel::prelude::*;
 
-module! {
+#[cfg(not(misuse_unchecked_module))]
+crate::checked_module! {
     type: Misuse,
     name: "misuse",
     author: "taskmonitor developers",
     description: "Misuses of the common wrappers, each refused at build time",
     license: "GPL",
 }
+
+// The module's type made `Checked` by hand, without the macro's mark: another type could
+// have been given to `module!`, and a `Checked` initialized by hand would skip the check.
+#[cfg(misuse_unchecked_module)]
+module! {
+    type: ByHand,
+    name: "misuse",
+    author: "taskmonitor developers",
+    description: "Misuses of the common wrappers, each refused at build time",
+    license: "GPL",
+}
+
+#[cfg(misuse_unchecked_module)]
+type ByHand = common::registration::Checked<Misuse>;
 
 struct Sample {
     refs: Refcount,
@@ -91,6 +106,33 @@ mod shared {
         pub(crate) refs: &'static crate::common::refcount::Refcount,
     }
     crate::impl_counted!(Shared, refs);
+}
+
+// A count reached through `Deref`: another object's, shared.
+#[cfg(misuse_deref_refcount)]
+mod deref_refcount {
+    pub(crate) struct Shared {
+        pub(crate) refs: crate::common::refcount::Refcount,
+    }
+    pub(crate) struct Object;
+    impl core::ops::Deref for Object {
+        type Target = Shared;
+        fn deref(&self) -> &Shared {
+            unimplemented!()
+        }
+    }
+    crate::impl_counted!(Object, refs);
+}
+
+// Links in a `repr(packed)` struct: a misaligned `&Links`.
+#[cfg(misuse_packed_links)]
+mod packed_links {
+    #[repr(C, packed)]
+    pub(crate) struct Packed {
+        pub(crate) tag: u8,
+        pub(crate) links: crate::common::list::Links,
+    }
+    crate::impl_list_links!(Packed, links);
 }
 
 // A zero-sized slab object.

@@ -31,6 +31,15 @@ const CASES: &[(&str, &str)] = &[
     ("push_shared", "UniqueOwner` is not satisfied"),
     ("macro_bypass", "implementation of an `unsafe` trait"),
     ("shared_refcount", "mismatched types"),
+    ("deref_refcount", "does not have a field named `refs`"),
+    (
+        "packed_links",
+        "reference to field of packed struct is unaligned",
+    ),
+    (
+        "unchecked_module",
+        "modpost: \"__taskmonitor_checked_module\"",
+    ),
 ];
 
 /// Builds the module in `dir` with `--cfg misuse_CASE` (none for `None`): success, and
