@@ -93,6 +93,13 @@ fn bad_commands(module: Stage7) {
     let skip = [&["history", "pids"], RATE_STEPS].concat();
     snapshot!("bad_commands_are_refused_and_change_nothing", &run, &skip);
     check_rate(&run, 7);
+    // The module loaded is the one asked for: their size lines (left out of the snapshot)
+    // name the sample type of their language.
+    let sizes = match module {
+        Stage7::Rust => "taskmonitor: sizeof(Sample) = ",
+        Stage7::C => "taskmonitor: sizeof(struct task_sample) = ",
+    };
+    assert!(run.console.contains(sizes), "no line {sizes:?}");
 
     // Each command got its errno (the book's table).
     const EINVAL: &str = "Invalid argument (os error 22)";
