@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 STAGES := $(sort $(wildcard task[0-9]-*))
 TEST_MODULES := runner/faulty runner/kunit
+# The finished lab in C, with stage 7's interface (c-reference/README.md).
+C_MODULES := c-reference
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # The prepared kernel tree, built on first use (scripts/kernel.sh caches it).
@@ -11,7 +13,7 @@ KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
 .PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset \
-	fmt-check clippy miri loom fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
+	fmt-check clippy c-check miri loom fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
 
 help:
 	@echo "make demo                  set up, build, and show each stage working in a VM"
@@ -20,6 +22,7 @@ help:
 	@echo "make fuzz                  fuzz the command parser and the page formatter (FUZZ_SECONDS each)"
 	@echo "make shell TASK=N          interactive VM shell with stage N's module"
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
+	@echo "make diff FROM=7 TO=c      stage 7's Rust beside the C reference, piece by piece"
 	@echo "make readmes               refresh the diff in each stage README"
 	@echo "make book                  build the book into book/build and check its links and pages"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
@@ -43,11 +46,16 @@ KASAN_KDIR = $(shell ./scripts/kernel.sh kasan)
 KASAN_MODULES := $(CURDIR)/target/kasan-modules
 KASAN_ENV = TASKMONITOR_KDIR=$(KASAN_KDIR) TASKMONITOR_MODULES=$(KASAN_MODULES)
 
-# Each stage and test module, with clippy, warnings as errors.
+# Each stage and test module, with clippy, warnings as errors; the C module with the
+# extra warnings of W=1, as errors.
 modules: kernel
 	@set -e; for m in $(STAGES) $(TEST_MODULES); do \
 		echo "[modules] $$m"; \
 		$(KBUILD) -s M=$(CURDIR)/$$m CLIPPY=1 KRUSTFLAGS=-Dwarnings modules; \
+	done; \
+	for m in $(C_MODULES); do \
+		echo "[modules] $$m"; \
+		$(KBUILD) -s M=$(CURDIR)/$$m W=1 KCFLAGS=-Werror modules; \
 	done
 
 kernel-kasan: setup
@@ -55,9 +63,9 @@ kernel-kasan: setup
 
 modules-kasan: kernel-kasan
 	@set -e; mkdir -p $(KASAN_MODULES); \
-	find common $(STAGES) $(TEST_MODULES) -name '*.rs' -o -name Kbuild -o -name Makefile \
-		| xargs cp --parents -t $(KASAN_MODULES); \
-	for m in $(STAGES) $(TEST_MODULES); do \
+	find common $(STAGES) $(TEST_MODULES) $(C_MODULES) -name '*.rs' -o -name Kbuild \
+		-o -name Makefile -o -name '*.c' ! -name '*.mod.c' | xargs cp --parents -t $(KASAN_MODULES); \
+	for m in $(STAGES) $(TEST_MODULES) $(C_MODULES); do \
 		echo "[modules-kasan] $$m"; \
 		$(MAKE) -C $(KASAN_KDIR) LLVM=-19 -s M=$(KASAN_MODULES)/$$m modules; \
 	done
@@ -73,6 +81,12 @@ fmt-check:
 
 clippy:
 	cargo clippy -q --all-targets -- -D warnings
+
+# The C module in kernel style, and its side-by-side view with stage 7 (`make diff
+# FROM=7 TO=c`), which fails if an anchor it pairs is missing.
+c-check: kernel
+	$(KDIR)/scripts/checkpatch.pl --strict --no-tree --quiet -f c-reference/taskmonitor.c
+	./scripts/stage-diff.sh 7 c >/dev/null
 
 # The pure logic's unit tests under Miri, which checks its unsafe code (the lists, the
 # cursor, the teardown state machine).
@@ -93,7 +107,7 @@ fuzz: setup
 
 # Everything, with the VM tests on the test kernel, then the stress and KUnit tests (which
 # reach every stage and every wrapper) again on the KASAN kernel.
-test: modules guest-tools fmt-check clippy miri loom fuzz-quick book bench-check
+test: modules guest-tools fmt-check clippy c-check miri loom fuzz-quick book bench-check
 	./scripts/stage-readmes.sh --check
 	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
 	$(MAKE) --no-print-directory kasan-subset
@@ -129,7 +143,7 @@ rust-analyzer: kernel
 	done
 
 clean:
-	@for m in $(STAGES) $(TEST_MODULES); do \
+	@for m in $(STAGES) $(TEST_MODULES) $(C_MODULES); do \
 		$(KBUILD) -s M=$(CURDIR)/$$m clean 2>/dev/null || true; \
 	done
 	cargo clean

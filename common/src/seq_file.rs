@@ -101,6 +101,7 @@ fn item_ptr<I>(item: Option<&I>) -> *mut c_void {
     })
 }
 
+// ANCHOR: seq_ops
 /// `start`: locks, and finds the item at `*pos`, the number of items shown since the
 /// read began.
 ///
@@ -203,6 +204,7 @@ impl<T: SeqShow> SeqOps<T> {
         show: Some(show::<T>),
     };
 }
+// ANCHOR_END: seq_ops
 
 /// The data a seq_file of `T` shows: the inode's private data.
 ///

@@ -21,7 +21,7 @@ mod qemu;
 mod scenario;
 mod shell;
 
-pub use scenario::{Run, RunError, Scenario, Step};
+pub use scenario::{Run, RunError, Scenario, Stage7, Step};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,6 +97,12 @@ pub fn stage_dir(n: u32) -> PathBuf {
                     .is_some_and(|n| n.starts_with(&prefix))
         })
         .unwrap_or_else(|| panic!("no stage folder task{n}-*"))
+}
+
+/// The folder of the C reference module (`c-reference/`), under [`modules_root`]: the
+/// finished lab in C, with stage 7's interface, which stage 7's VM tests also load.
+pub fn c_reference_dir() -> PathBuf {
+    modules_root().join("c-reference")
 }
 
 /// Boots stage `n`'s VM with an interactive shell on the terminal.

@@ -2,7 +2,7 @@
 
 //! A VM run: what to load, which shell steps to run, and what came out.
 
-use crate::{health, initramfs::Initramfs, kdir, qemu, stage_dir};
+use crate::{c_reference_dir, health, initramfs::Initramfs, kdir, qemu, stage_dir};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
@@ -65,6 +65,26 @@ pub struct Scenario {
     timeout: Duration,
     cmdline: String,
     alone: bool,
+}
+
+/// The modules with stage 7's interface and behaviour, which stage 7's VM tests load in
+/// turn: the same steps must give the same output (the same snapshots) with either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage7 {
+    /// `task7-multi/`, in Rust.
+    Rust,
+    /// `c-reference/`, the finished lab in C.
+    C,
+}
+
+impl Stage7 {
+    /// A VM's name for a scenario of this module: `base`, with `-c` for the C one.
+    pub fn name(self, base: &str) -> String {
+        match self {
+            Stage7::Rust => base.to_string(),
+            Stage7::C => format!("{base}-c"),
+        }
+    }
 }
 
 /// One shell step: its command, everything it printed, and its exit status.
@@ -181,6 +201,15 @@ impl Scenario {
     /// Adds stage `n`'s module as `/lib/modules/taskmonitor.ko`.
     pub fn stage(self, n: u32) -> Self {
         self.module("taskmonitor", stage_dir(n).join("taskmonitor.ko"))
+    }
+
+    /// Adds a module with stage 7's interface as `/lib/modules/taskmonitor.ko`: stage 7's
+    /// Rust or the C reference.
+    pub fn stage7(self, module: Stage7) -> Self {
+        match module {
+            Stage7::Rust => self.stage(7),
+            Stage7::C => self.module("taskmonitor", c_reference_dir().join("taskmonitor.ko")),
+        }
     }
 
     /// Adds a module as `/lib/modules/NAME.ko`.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Every stage under stress in the VM: readers with varied buffer sizes, reclaim, failslab
+//! Every stage, and the C reference (with stage 7's interface), under stress in the VM: readers with varied buffer sizes, reclaim, failslab
 //! on the sample cache, processes spawned and killed, bad commands (stage 7), for
 //! [`STRESS_SECONDS`]; then [`CYCLES`] insmod/rmmod cycles with live targets.
 //!
@@ -12,7 +12,7 @@
 mod support;
 
 use runner::output::parse_line;
-use runner::{Run, Scenario};
+use runner::{Run, Scenario, Stage7};
 use std::time::Duration;
 use support::SHRINKER;
 
@@ -62,6 +62,8 @@ echo {FAULTS} > $FS/times; echo 1 > $FS/interval; echo 0 > $FS/probability; echo
 /// What a stage has, from the lab's tasks.
 struct Stage {
     n: u32,
+    /// The C reference instead of stage 7's Rust (`n` is 7): the same stress.
+    c: bool,
 }
 
 impl Stage {
@@ -166,8 +168,13 @@ must() { a=$(answer "$1"); case "$a" in *"$2"*) ;; *) echo "$1: $a" >> /tmp/unex
 
     fn scenario(&self) -> Scenario {
         let n = self.n;
-        let mut s = Scenario::new(&format!("stress-{n}"))
-            .stage(n)
+        let name = format!("stress-{n}");
+        let mut s = if self.c {
+            Scenario::new(&Stage7::C.name(&name)).stage7(Stage7::C)
+        } else {
+            Scenario::new(&name).stage(n)
+        };
+        s = s
             .timeout(Duration::from_secs(300))
             .step("check", CHECK_READS)
             .step("target", "T=$(burn); echo ok");
@@ -281,7 +288,10 @@ fn read_summary(run: &Run, step: &str) -> [u64; 4] {
 }
 
 fn stress(n: u32) {
-    let stage = Stage { n };
+    run_stress(Stage { n, c: false });
+}
+
+fn run_stress(stage: Stage) {
     let run = stage.scenario().run().unwrap();
 
     // How many reads fit in the time depends on the machine (and KASAN): at least one
@@ -334,8 +344,13 @@ fn stress(n: u32) {
 /// (`scripts/reliability-table.sh` turns them into Markdown).
 fn record(stage: &Stage, run: &Run, sysfs: [u64; 4], debugfs: Option<[u64; 4]>) {
     let kernel = kernel_name();
+    let name = if stage.c {
+        format!("{} (C)", stage.n)
+    } else {
+        stage.n.to_string()
+    };
     let mut figures = vec![
-        ("stage", stage.n.to_string()),
+        ("stage", name),
         ("kernel", kernel.clone()),
         ("stress_seconds", STRESS_SECONDS.to_string()),
         ("frequency", stage.frequency().to_string()),
@@ -360,7 +375,8 @@ fn record(stage: &Stage, run: &Run, sysfs: [u64; 4], debugfs: Option<[u64; 4]>) 
     let dir = runner::repo_root().join("target/reliability");
     std::fs::create_dir_all(&dir).unwrap();
     let text: String = figures.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    let file = dir.join(format!("stage{}-{kernel}.txt", stage.n));
+    let c = if stage.c { "c" } else { "" };
+    let file = dir.join(format!("stage{}{c}-{kernel}.txt", stage.n));
     std::fs::write(file, text).unwrap();
 }
 
@@ -402,4 +418,9 @@ fn stage6_under_stress() {
 #[test]
 fn stage7_under_stress() {
     stress(7);
+}
+
+#[test]
+fn c_reference_under_stress() {
+    run_stress(Stage { n: 7, c: true });
 }

@@ -3,12 +3,15 @@
 //! Stage 7 (task7-multi) in the VM: processes added and removed by writing to
 //! `/sys/kernel/debug/taskmonitor`, every bad input refused with its errno and no change,
 //! many processes, processes that exit, and everything at once.
+//!
+//! Each test runs twice: on stage 7's Rust module and on the C reference
+//! (`c-reference/`), which must give the same output, so both share one snapshot.
 
 #[macro_use]
 mod support;
 
 use runner::output::parse_history;
-use runner::{Run, Scenario};
+use runner::{Run, Scenario, Stage7};
 use std::collections::BTreeSet;
 use support::{check_rate, measure_rate, RATE_STEPS, SHRINKER};
 
@@ -37,8 +40,17 @@ fn sampled_pids(run: &Run, step: &str) -> BTreeSet<i32> {
 
 #[test]
 fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
-    let scenario = Scenario::new("task7-commands")
-        .stage(7)
+    bad_commands(Stage7::Rust);
+}
+
+#[test]
+fn bad_commands_are_refused_with_their_errno_and_change_nothing_c() {
+    bad_commands(Stage7::C);
+}
+
+fn bad_commands(module: Stage7) {
+    let scenario = Scenario::new(&module.name("task7-commands"))
+        .stage7(module)
         .file("/bin/onewrite", runner::guest_tool("onewrite"), 0o755)
         .step("burn", "A=$(burn); B=$(burn); echo started two processes")
         .step("insmod", "insmod taskmonitor.ko target=$A frequency=10")
@@ -81,6 +93,13 @@ fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
     let skip = [&["history", "pids"], RATE_STEPS].concat();
     snapshot!("bad_commands_are_refused_and_change_nothing", &run, &skip);
     check_rate(&run, 7);
+    // The module loaded is the one asked for: their size lines (left out of the snapshot)
+    // name the sample type of their language.
+    let sizes = match module {
+        Stage7::Rust => "taskmonitor: sizeof(Sample) = ",
+        Stage7::C => "taskmonitor: sizeof(struct task_sample) = ",
+    };
+    assert!(run.console.contains(sizes), "no line {sizes:?}");
 
     // Each command got its errno (the book's table).
     const EINVAL: &str = "Invalid argument (os error 22)";
@@ -128,8 +147,17 @@ fn bad_commands_are_refused_with_their_errno_and_change_nothing() {
 
 #[test]
 fn many_processes_come_and_go() {
-    let run = Scenario::new("task7-many")
-        .stage(7)
+    many_processes(Stage7::Rust);
+}
+
+#[test]
+fn many_processes_come_and_go_c() {
+    many_processes(Stage7::C);
+}
+
+fn many_processes(module: Stage7) {
+    let run = Scenario::new(&module.name("task7-many"))
+        .stage7(module)
         .timeout(std::time::Duration::from_secs(300))
         .step("insmod", "insmod taskmonitor.ko frequency=5")
         .step(
@@ -177,8 +205,17 @@ fn many_processes_come_and_go() {
 
 #[test]
 fn writers_readers_sampling_and_shrinking_at_once() {
-    let run = Scenario::new("task7-concurrent")
-        .stage(7)
+    at_once(Stage7::Rust);
+}
+
+#[test]
+fn writers_readers_sampling_and_shrinking_at_once_c() {
+    at_once(Stage7::C);
+}
+
+fn at_once(module: Stage7) {
+    let run = Scenario::new(&module.name("task7-concurrent"))
+        .stage7(module)
         .step("insmod", "insmod taskmonitor.ko frequency=200")
         .step(
             "spawn",
