@@ -24,7 +24,7 @@ help:
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
 	@echo "make diff FROM=7 TO=c      stage 7's Rust beside the C reference, piece by piece"
 	@echo "make readmes               refresh the diff in each stage README"
-	@echo "make book                  build the book into book/build"
+	@echo "make book                  build the book into book/build and check its links and pages"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
 	@echo "make rust-analyzer         write rust-project.json in every stage"
 	@echo "make bench                 measure memory, CPU and export costs in VMs (~7 min) for the book"

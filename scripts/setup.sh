@@ -4,10 +4,12 @@
 set -euo pipefail
 
 # patch: scripts/stage-readmes.sh applies each README's diff (diff itself is essential).
+# chromium and python3: scripts/book-check.py renders every page of the built book.
 APT_PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev libssl-dev
-  cpio xz-utils qemu-system-x86 busybox-static linux-source-6.12 make patch)
+  cpio xz-utils qemu-system-x86 busybox-static linux-source-6.12 make patch chromium python3)
 BINDGEN_VERSION=0.69.5
 MDBOOK_VERSION=0.5.4
+MDBOOK_LINKCHECK2_VERSION=0.13.0
 CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -48,6 +50,12 @@ fi
 if ! "$cargo_bin/mdbook" --version 2>/dev/null | grep -q "v$MDBOOK_VERSION"; then
   say "installing mdbook $MDBOOK_VERSION (about 2 minutes)"
   cargo install --locked --quiet mdbook --version "$MDBOOK_VERSION"
+fi
+# mdbook-linkcheck2 checks the book's links and images (scripts/book.sh); the original
+# mdbook-linkcheck does not work with mdBook 0.5.
+if ! "$cargo_bin/mdbook-linkcheck2" --version 2>/dev/null | grep -q " $MDBOOK_LINKCHECK2_VERSION\$"; then
+  say "installing mdbook-linkcheck2 $MDBOOK_LINKCHECK2_VERSION (about 2 minutes)"
+  cargo install --locked --quiet mdbook-linkcheck2 --version "$MDBOOK_LINKCHECK2_VERSION"
 fi
 # cargo-fuzz drives the libFuzzer targets in fuzz/ (scripts/fuzz.sh); it runs them with
 # nightly, but installs with any toolchain.

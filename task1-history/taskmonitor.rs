@@ -17,6 +17,7 @@ pub mod common {
     pub mod kthread;
     pub mod lockdep;
     pub mod params;
+    pub mod registration;
     pub mod sysfs;
     pub mod task;
 }
@@ -37,12 +38,18 @@ use kernel::{
 };
 
 module! {
-    type: TaskMonitorModule,
+    type: CheckedTaskMonitor,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 1: history of a process's CPU and memory samples",
     license: "GPL",
 }
+
+// ANCHOR: checked
+/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
+/// registered with C is left (`common/src/registration.rs`).
+type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
+// ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor (required)");
 crate::module_param!(FREQUENCY: u32 = 1, "frequency", "Samples per second, 1 to 1000 (default 1)");

@@ -20,6 +20,7 @@ pub mod common {
     pub mod lockdep;
     pub mod mutex;
     pub mod params;
+    pub mod registration;
     pub mod shrinker;
     pub mod sysfs;
     pub mod task;
@@ -43,12 +44,18 @@ use kernel::{
 };
 
 module! {
-    type: TaskMonitorModule,
+    type: CheckedTaskMonitor,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 2: history of a process's samples, with a shrinker",
     license: "GPL",
 }
+
+// ANCHOR: checked
+/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
+/// registered with C is left (`common/src/registration.rs`).
+type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
+// ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor (required)");
 crate::module_param!(FREQUENCY: u32 = 1, "frequency", "Samples per second, 1 to 1000 (default 1)");

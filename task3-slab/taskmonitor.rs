@@ -21,6 +21,7 @@ pub mod common {
     pub mod lockdep;
     pub mod mutex;
     pub mod params;
+    pub mod registration;
     pub mod shrinker;
     pub mod slab;
     pub mod static_object;
@@ -43,12 +44,18 @@ use core::time::Duration;
 use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
-    type: TaskMonitorModule,
+    type: CheckedTaskMonitor,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 3: history of a process's samples, in a slab cache",
     license: "GPL",
 }
+
+// ANCHOR: checked
+/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
+/// registered with C is left (`common/src/registration.rs`).
+type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
+// ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor (required)");
 crate::module_param!(FREQUENCY: u32 = 1, "frequency", "Samples per second, 1 to 1000 (default 1)");

@@ -23,6 +23,7 @@ pub mod common {
     pub mod mempool;
     pub mod mutex;
     pub mod params;
+    pub mod registration;
     pub mod shrinker;
     pub mod slab;
     pub mod static_object;
@@ -46,12 +47,18 @@ use core::time::Duration;
 use kernel::{c_str, prelude::*, sync::Arc};
 
 module! {
-    type: TaskMonitorModule,
+    type: CheckedTaskMonitor,
     name: "taskmonitor",
     author: "taskmonitor developers",
     description: "Lab 06 task 4: history of a process's samples, from a mempool",
     license: "GPL",
 }
+
+// ANCHOR: checked
+/// The module's type: [`TaskMonitorModule`], and at unload the check that nothing it
+/// registered with C is left (`common/src/registration.rs`).
+type CheckedTaskMonitor = common::registration::Checked<TaskMonitorModule>;
+// ANCHOR_END: checked
 
 crate::module_param!(TARGET: i32 = 0, "target", "PID of the process to monitor (required)");
 crate::module_param!(FREQUENCY: u32 = 1, "frequency", "Samples per second, 1 to 1000 (default 1)");

@@ -10,6 +10,7 @@
 //! is open.
 
 use super::foreign::ForeignData;
+use super::registration::Registration;
 use super::seq_file::{self, SeqShow};
 use core::marker::PhantomData;
 use core::ops::Deref;
@@ -127,6 +128,7 @@ pub struct DebugfsFile<P: ForeignOwnable + Deref<Target: SeqShow>> {
     dentry: NonNull<bindings::dentry>,
     /// Kept for the file to show; given back (dropped) after the file is removed.
     _data: ForeignData<P>,
+    _registration: Registration,
 }
 
 // SAFETY: The file may be removed from any thread; readers only need `&P::Target`, which
@@ -143,6 +145,7 @@ where
     /// Creates `/sys/kernel/debug/NAME`, listing `data`: readable by root, and writable
     /// by root if `fops` take writes.
     pub fn new(name: &'static CStr, fops: &'static Fops<P::Target>, data: P) -> Result<Self> {
+        let registration = Registration::new()?;
         let data = ForeignData::new(data);
         // SAFETY: `name` is a C string; `data` outlives the file (it is dropped after
         // `debugfs_remove`); `fops` is static, and its `open` expects a `P::Target` as
@@ -162,6 +165,7 @@ where
         Ok(Self {
             dentry,
             _data: data,
+            _registration: registration,
         })
     }
 }

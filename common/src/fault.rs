@@ -9,8 +9,8 @@ use kernel::bindings;
 /// the next slab allocation it makes returns NULL. C's `current->fail_nth = 1`, what a
 /// write of 1 to `/proc/self/fail-nth` does from user space.
 pub fn fail_next_fault_point() {
-    // SAFETY: `get_current()` is the running task, valid while it runs. `fail_nth` is
-    // only read and written by the task itself (`should_fail_ex()` runs in its context,
-    // and `/proc/PID/fail-nth` is writable by the task only).
-    unsafe { (*bindings::get_current()).fail_nth = 1 };
+    // SAFETY: `get_current()` is the running task, valid while it runs. A write through
+    // `/proc/PID/fail-nth` may race with this one (C uses `WRITE_ONCE()` on both sides),
+    // so the store is volatile, as `WRITE_ONCE()` is.
+    unsafe { core::ptr::addr_of_mut!((*bindings::get_current()).fail_nth).write_volatile(1) };
 }

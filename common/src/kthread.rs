@@ -22,6 +22,7 @@
 #[path = "deadline.rs"]
 pub mod deadline;
 
+use super::registration::Registration;
 use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 use core::ptr;
@@ -51,10 +52,12 @@ static WAIT_KEY: WaitKey = WaitKey(Opaque::uninit());
 ///
 /// # Invariants
 ///
-/// `wake` is an initialized wait queue head.
+/// `wake` is an initialized wait queue head. `detached` is set only by the thread itself,
+/// holding a reference on this module that its last act gives back.
 #[pin_data]
 struct StopRequest {
     stopped: AtomicBool,
+    detached: AtomicBool,
     #[pin]
     wake: Opaque<bindings::wait_queue_head>,
 }
@@ -70,6 +73,7 @@ impl StopRequest {
     fn new() -> impl PinInit<Self> {
         pin_init!(Self {
             stopped: AtomicBool::new(false),
+            detached: AtomicBool::new(false),
             // SAFETY: `__init_waitqueue_head` initializes the head in place; the name and
             // the key are static.
             wake <- Opaque::ffi_init(|slot| unsafe {
@@ -178,6 +182,10 @@ struct Payload<F> {
 
 /// A running kernel thread, stopped when dropped.
 ///
+/// Dropped by the thread itself (its closure owned it, say), it cannot wait for its own
+/// end: it asks the closure to stop and returns, and a reference on the module keeps the
+/// module loaded until the thread has ended.
+///
 /// # Invariants
 ///
 /// `task` is the thread created by `kthread_create_on_node`, and this value holds a
@@ -189,6 +197,8 @@ pub struct KThread {
     request: Arc<StopRequest>,
     payload: *mut c_void,
     drop_payload: unsafe fn(*mut c_void),
+    /// `None` once the thread has dropped this value itself and could not pin the module.
+    registration: Option<Registration>,
 }
 
 // SAFETY: The raw pointer is only used in `drop`, to free a payload that the thread never
@@ -205,6 +215,7 @@ impl KThread {
     where
         F: FnOnce(&Stopper) + Send + 'static,
     {
+        let registration = Registration::new()?;
         let request = Arc::pin_init(StopRequest::new(), GFP_KERNEL)?;
         let payload = KBox::new(
             Payload {
@@ -245,13 +256,40 @@ impl KThread {
             request,
             payload,
             drop_payload: drop_payload::<F>,
+            registration: Some(registration),
         })
     }
+}
+
+extern "C" {
+    /// This module: `module!` defines it, inside a module of its own.
+    #[allow(improper_ctypes)]
+    static __this_module: Opaque<bindings::module>;
+}
+
+/// This module's `struct module` (C's `THIS_MODULE`).
+fn this_module() -> *mut bindings::module {
+    ptr::addr_of!(__this_module).cast_mut().cast()
 }
 
 impl Drop for KThread {
     fn drop(&mut self) {
         self.request.set();
+        if ptr::eq(&*self.task, kernel::current!()) {
+            // Dropped by the thread itself, which cannot wait for its own exit
+            // (`kthread_stop(current)` would wait forever). It returns once its closure
+            // does; a reference on the module keeps the code it still runs loaded until
+            // then, and `thread_main` gives it back as its last act, from kernel code.
+            // SAFETY: `this_module()` is this module, which is running this code.
+            if unsafe { bindings::try_module_get(this_module()) } {
+                self.request.detached.store(true, Ordering::Relaxed);
+            } else {
+                // The module is being unloaded: leave the registration counted, so that
+                // the check at unload stops it rather than free the running code.
+                core::mem::forget(self.registration.take());
+            }
+            return;
+        }
         // SAFETY: `task` is a kthread we hold a reference to (type invariant), so stopping
         // it is valid whether or not its function has already returned.
         let ret = unsafe { bindings::kthread_stop(super::task::as_raw(&self.task)) };
@@ -292,5 +330,16 @@ where
         next: Cell::new(Ktime::ktime_get().to_ns()),
     };
     work(&stopper);
+    // The closure, and with it whatever it owned, is gone; only its stop request is left.
+    let detached = stopper.request.detached.load(Ordering::Relaxed);
+    drop(stopper);
+    if detached {
+        // C's `module_put_and_kthread_exit(0)`: the module may go as soon as the reference
+        // taken when the thread dropped its `KThread` is put, so that is done by kernel
+        // code that does not return here.
+        // SAFETY: The thread holds a reference on this module (`StopRequest` invariant);
+        // nothing of the module runs after this call.
+        unsafe { bindings::__module_put_and_kthread_exit(this_module(), 0) };
+    }
     0
 }

@@ -57,8 +57,14 @@ impl fmt::Write for SeqFile {
 
 /// What one open file keeps: the data, the lock from `start` to `stop`, how many items
 /// the list had ever been pushed when the read began, and where the last pass got to.
+///
+/// # Invariants
+///
+/// `data` is the file's inode's `i_private`, valid from `open` until the file is removed,
+/// which may come before `release`: so it is a pointer, made a reference only inside
+/// `start`, whose lock guard `locked` borrows it until `stop`.
 struct State<T: SeqShow> {
-    data: &'static T,
+    data: NonNull<T>,
     locked: Option<T::Locked<'static>>,
     pushed_at_start: u64,
     cursor: Option<Cursor<Item<T>>>,
@@ -110,8 +116,12 @@ fn item_ptr<I>(item: Option<&I>) -> *mut c_void {
 unsafe extern "C" fn start<T: SeqShow>(m: *mut bindings::seq_file, pos: *mut i64) -> *mut c_void {
     // SAFETY: seq_file calls us on a file opened by `open::<T>`, with a valid `pos`.
     let (state, pos) = unsafe { (state::<T>(m), *pos) };
+    // SAFETY: A read runs while the file exists, so `data` is valid (type invariant);
+    // the guard made from it is dropped by `stop`, which seq_file calls before the read
+    // returns.
+    let data: &'static T = unsafe { state.data.as_ref() };
     // Locked even when nothing is left to show: `stop` is always called and unlocks.
-    let locked = state.data.lock();
+    let locked = data.lock();
     let pushed = T::list(&locked).pushed();
     state.locked = Some(locked);
     if pos == 0 {
@@ -174,11 +184,12 @@ unsafe extern "C" fn stop<T: SeqShow>(m: *mut bindings::seq_file, _v: *mut c_voi
 ///
 /// Called by seq_file on a file opened by `open::<T>`, with the pointers it passes.
 unsafe extern "C" fn show<T: SeqShow>(m: *mut bindings::seq_file, v: *mut c_void) -> c_int {
-    // SAFETY: `v` is an item that `start` or `next` returned, in the list locked since.
-    let (state, item) = unsafe { (state::<T>(m), &*v.cast::<Item<T>>()) };
+    // SAFETY: `v` is an item that `start` or `next` returned, in the list locked since;
+    // a read runs while the file exists, so `data` is valid (`State` invariant).
+    let (data, item) = unsafe { (state::<T>(m).data.as_ref(), &*v.cast::<Item<T>>()) };
     let mut out = SeqFile(NonNull::new(m).expect("seq_file"));
     // An overflow is not an error: seq_file retries the item with a larger buffer.
-    let _ = state.data.show(item, &mut out);
+    let _ = data.show(item, &mut out);
     0
 }
 
@@ -215,8 +226,9 @@ pub(super) unsafe extern "C" fn open<T: SeqShow>(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> c_int {
-    // SAFETY: As the caller guarantees; the state never outlives the file.
-    let data = unsafe { inode_data::<T>(inode) };
+    // SAFETY: As the caller guarantees.
+    let data = NonNull::from(unsafe { inode_data::<T>(inode) });
+    // INVARIANT: `data` is the inode's `i_private`.
     let state = State::<T> {
         data,
         locked: None,

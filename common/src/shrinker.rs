@@ -12,6 +12,7 @@
 //! `unregister_shrinker()` on a statically allocated `struct shrinker` are gone.
 
 use super::foreign::ForeignData;
+use super::registration::Registration;
 use core::ops::Deref;
 use core::ptr::NonNull;
 use kernel::{
@@ -31,9 +32,10 @@ pub trait Shrink: Send + Sync + Sized {
     /// Frees at most `nr_to_scan` objects (C's `scan_objects`) and returns how many it
     /// freed, or `None` when it cannot make progress without waiting.
     ///
-    /// Both `None` and `Some(0)` tell reclaim to stop (`SHRINK_STOP`): the callback sets
-    /// `nr_scanned` to the number freed, and the core loops until `nr_scanned` adds up to
-    /// what it asked for, so returning 0 with `nr_scanned` 0 would make it spin.
+    /// Both `None` and `Some(0)` tell reclaim to stop (`SHRINK_STOP`): nothing more can be
+    /// freed now. `nr_scanned` (objects looked at, not freed) is left as the core set it
+    /// before the call, `nr_to_scan`, as most C shrinkers leave it: this scan frees all
+    /// it looks at, up to what was asked, and the core counts the work as done.
     fn scan_objects(&self, nr_to_scan: usize) -> Option<usize>;
 }
 // ANCHOR_END: trait
@@ -48,6 +50,7 @@ pub trait Shrink: Send + Sync + Sized {
 pub struct Shrinker<P: ForeignOwnable + Deref<Target: Shrink>> {
     raw: NonNull<bindings::shrinker>,
     data: ForeignData<P>,
+    _registration: Registration,
 }
 
 // SAFETY: The shrinker may be freed from any thread; the callbacks only need `&P::Target`,
@@ -64,6 +67,7 @@ where
     /// Registers a shrinker for `data`. With `CONFIG_SHRINKER_DEBUG` it appears as
     /// `/sys/kernel/debug/shrinker/NAME-ID/`.
     pub fn register(name: &CStr, data: P) -> Result<Self> {
+        let registration = Registration::new()?;
         // SAFETY: The format string is "%s" with one C string argument.
         let raw =
             unsafe { bindings::shrinker_alloc(0, c_str!("%s").as_char_ptr(), name.as_char_ptr()) };
@@ -81,7 +85,11 @@ where
             bindings::shrinker_register(s);
         }
         // INVARIANT: registered, with `private_data` pointing to `data`'s target.
-        Ok(Self { raw, data })
+        Ok(Self {
+            raw,
+            data,
+            _registration: registration,
+        })
     }
 }
 
@@ -139,6 +147,8 @@ fn control(nr_to_scan: usize) -> bindings::shrink_control {
     let mut sc: bindings::shrink_control = unsafe { core::mem::zeroed() };
     sc.gfp_mask = bindings::GFP_KERNEL;
     sc.nr_to_scan = nr_to_scan as c_ulong;
+    // As `do_shrink_slab()` sets it before each call.
+    sc.nr_scanned = nr_to_scan as c_ulong;
     sc
 }
 
@@ -189,16 +199,12 @@ unsafe extern "C" fn scan_objects<T: Shrink>(
     shrinker: *mut bindings::shrinker,
     sc: *mut bindings::shrink_control,
 ) -> c_ulong {
-    // SAFETY: The shrinker core passes a valid `shrink_control` that we may update.
-    let sc = unsafe { &mut *sc };
+    // SAFETY: The shrinker core passes a valid `shrink_control`.
+    let nr_to_scan = unsafe { (*sc).nr_to_scan };
     // SAFETY: The shrinker core calls us on our registered shrinker.
-    match unsafe { data::<T>(shrinker) }.scan_objects(sc.nr_to_scan) {
-        Some(freed) if freed > 0 => {
-            // Every object scanned was freed; never more than were asked for.
-            let freed = freed.min(sc.nr_to_scan);
-            sc.nr_scanned = freed;
-            freed
-        }
+    match unsafe { data::<T>(shrinker) }.scan_objects(nr_to_scan) {
+        // Never more than were asked for.
+        Some(freed) if freed > 0 => freed.min(nr_to_scan),
         _ => SHRINK_STOP,
     }
 }

@@ -8,6 +8,7 @@
 //! removes the file, which waits for running reads, and only then frees the data.
 
 use super::lockdep::LockKey;
+use super::registration::Registration;
 use core::ops::Deref;
 use kernel::{bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, types::Opaque};
 
@@ -39,6 +40,7 @@ struct Attribute<T> {
 /// stays at its address (boxed) until `drop` has removed it.
 pub struct SysfsFile<P: Deref<Target: SysfsShow>> {
     inner: KBox<Attribute<P>>,
+    _registration: Registration,
 }
 
 // SAFETY: The attribute's raw pointers are only used by sysfs, which may call `show` from
@@ -50,6 +52,7 @@ unsafe impl<P: Deref<Target: SysfsShow> + Sync> Sync for SysfsFile<P> {}
 impl<P: Deref<Target: SysfsShow> + Send + Sync> SysfsFile<P> {
     /// Creates `/sys/kernel/NAME`, readable by everyone, printing `data`.
     pub fn new(name: &'static CStr, data: P) -> Result<Self> {
+        let registration = Registration::new()?;
         let inner = KBox::new(
             Attribute {
                 attr: Opaque::new(bindings::kobj_attribute {
@@ -79,7 +82,10 @@ impl<P: Deref<Target: SysfsShow> + Send + Sync> SysfsFile<P> {
             )
         })?;
         // INVARIANT: the attribute was just registered with `show::<P>`.
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            _registration: registration,
+        })
     }
 }
 

@@ -6,27 +6,47 @@
 //! `insmod faulty.ko bug=1` underflows a refcount (a `WARNING:` splat, fatal with
 //! `panic_on_warn=1`); `bug=2` leaks allocations that kmemleak must report; `bug=3` takes
 //! two mutexes in both orders, which lockdep must report (and then switch itself off);
+//! `bug=4` forgets a sysfs file, so that unloading must stop on the registration left;
 //! `bug=0` does nothing wrong.
 
-/// The `common/` file this module uses.
+/// The `common/` files this module uses.
 #[path = "../../common/src"]
 pub mod common {
+    pub mod lockdep;
     pub mod params;
+    pub mod registration;
+    pub mod sysfs;
 }
 
-use kernel::{bindings, new_mutex, prelude::*, types::Opaque};
+use common::sysfs::{SysfsFile, SysfsShow};
+use kernel::{bindings, c_str, new_mutex, prelude::*, types::Opaque};
 
 module! {
-    type: Faulty,
+    type: CheckedFaulty,
     name: "faulty",
     author: "taskmonitor developers",
     description: "Deliberate kernel bugs for the VM runner's detection tests",
     license: "GPL",
 }
 
-crate::module_param!(BUG: i32 = 0, "bug", "0: none, 1: refcount underflow, 2: memory leak, 3: lock inversion");
+crate::module_param!(
+    BUG: i32 = 0,
+    "bug",
+    "0: none, 1: refcount underflow, 2: memory leak, 3: lock inversion, 4: registration leak"
+);
+
+type CheckedFaulty = common::registration::Checked<Faulty>;
 
 struct Faulty;
+
+/// An empty sysfs file.
+struct Empty;
+
+impl SysfsShow for Empty {
+    fn show(&self, _page: &mut [u8]) -> usize {
+        0
+    }
+}
 
 impl kernel::Module for Faulty {
     fn init(_module: &'static ThisModule) -> Result<Self> {
@@ -59,6 +79,12 @@ impl kernel::Module for Faulty {
                 }
                 let _b = b.lock();
                 let _a = a.lock();
+            }
+            4 => {
+                // Safe code that never removes the file: after unloading, reading it
+                // would call code that is gone, so the unload must not complete.
+                let file = SysfsFile::new(c_str!("faulty"), KBox::new(Empty, GFP_KERNEL)?)?;
+                core::mem::forget(file);
             }
             _ => return Err(EINVAL),
         }

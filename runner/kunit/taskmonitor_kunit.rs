@@ -30,6 +30,7 @@ pub mod common {
     pub mod mutex;
     pub mod params;
     pub mod refcount;
+    pub mod registration;
     pub mod seq_file;
     pub mod seq_list;
     pub mod shrinker;
@@ -47,6 +48,7 @@ use common::{
     mempool::FromPool,
     mutex::{Guard, Mutex},
     refcount::{Ref, Refcount},
+    registration::Registration,
     seq_file::{SeqFile, SeqShow},
     seq_list::SeqList,
     shrinker::{Scan, Shrink, Shrinker, SHRINK_EMPTY, SHRINK_STOP},
@@ -61,7 +63,7 @@ use kernel::{
 };
 
 module! {
-    type: KunitModule,
+    type: CheckedKunitModule,
     name: "taskmonitor_kunit",
     author: "taskmonitor developers",
     description: "KUnit tests of the taskmonitor common wrappers",
@@ -79,10 +81,14 @@ crate::kunit_suite!(
         mempool_reserve_runs_out_and_refills,
         last_reference_dropped_on_another_thread,
         a_pooled_object_is_in_one_list_at_a_time,
+        a_thread_may_drop_its_own_handle,
         seq_file_lists_empty_one_and_many,
         params_parsed_at_their_limits,
     ]
 );
+
+/// Checked at unload, as the stages are: the cases make registrations.
+type CheckedKunitModule = common::registration::Checked<KunitModule>;
 
 struct KunitModule;
 
@@ -153,13 +159,13 @@ fn shrinker_scan_asks_for_more_than_exists(test: &mut Test<'_>) {
         return;
     };
     crate::kunit_expect!(test, shrinker.count() == 3);
-    // Asked for 10, frees the 3 there are and says it scanned 3.
+    // Asked for 10, frees the 3 there are, and leaves `nr_scanned` as the core set it.
     crate::kunit_expect!(
         test,
         shrinker.scan(10)
             == Scan {
                 result: 3,
-                nr_scanned: 3
+                nr_scanned: 10
             }
     );
     crate::kunit_expect!(test, shrinker.count() == SHRINK_EMPTY);
@@ -347,6 +353,56 @@ fn last_reference_dropped_on_another_thread(test: &mut Test<'_>) {
     crate::kunit_expect!(test, POOL.reserved() == Some(RESERVE.into()));
     drop(pool);
     drop(cache);
+}
+
+/// The handle of a thread, handed to the thread itself, and whether it dropped it.
+#[pin_data]
+struct Handoff {
+    #[pin]
+    state: kernel::sync::Mutex<(Option<KThread>, bool)>,
+    #[pin]
+    wake: CondVar,
+}
+
+/// A thread that drops its own `KThread` does not wait for itself (which would never
+/// end): the drop returns, the thread ends with its closure, and the registration it
+/// counted is gone.
+fn a_thread_may_drop_its_own_handle(test: &mut Test<'_>) {
+    let before = Registration::live();
+    let handoff = Arc::pin_init(
+        pin_init!(Handoff {
+            state <- new_mutex!((None, false)),
+            wake <- new_condvar!(),
+        }),
+        GFP_KERNEL,
+    );
+    let Some(handoff) = check(test, "Arc::pin_init", handoff) else {
+        return;
+    };
+    let theirs = handoff.clone();
+    let thread = KThread::run(c_str!("taskmonitor_kunit"), move |_| {
+        let mut state = theirs.state.lock();
+        while state.0.is_none() {
+            theirs.wake.wait(&mut state);
+        }
+        let own = state.0.take();
+        drop(state);
+        drop(own);
+        theirs.state.lock().1 = true;
+        theirs.wake.notify_all();
+    });
+    let Some(thread) = check(test, "KThread::run", thread) else {
+        return;
+    };
+    crate::kunit_expect!(test, Registration::live() == before + 1);
+    let mut state = handoff.state.lock();
+    state.0 = Some(thread);
+    handoff.wake.notify_all();
+    while !state.1 {
+        handoff.wake.wait(&mut state);
+    }
+    drop(state);
+    crate::kunit_expect!(test, Registration::live() == before);
 }
 
 // ---- debugfs and seq_file ----

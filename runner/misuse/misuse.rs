@@ -20,6 +20,7 @@ pub mod common {
     pub mod mutex;
     pub mod params;
     pub mod refcount;
+    pub mod registration;
     pub mod seq_file;
     pub mod seq_list;
     pub mod slab;

@@ -6,7 +6,7 @@
 //! real kernel with `faulty.ko` (runner/faulty), and a clean run proves they do not fail
 //! for nothing.
 
-use runner::{built_module, Scenario};
+use runner::{built_module, RunError, Scenario};
 
 fn faulty(name: &str) -> Scenario {
     Scenario::new(name).module("faulty", built_module("runner/faulty/faulty.ko"))
@@ -81,4 +81,38 @@ fn a_lockdep_report_fails_the_run() {
         "{reasons}"
     );
     assert!(reasons.contains("lockdep is off"), "{reasons}");
+}
+
+#[test]
+fn a_registration_left_at_unload_stops_the_unload() {
+    // The module forgot its sysfs file: C could call its `show` after the code is freed.
+    let run = faulty("faulty-registration")
+        .step("insmod", "insmod faulty.ko bug=4")
+        .step("read", "cat /sys/kernel/faulty && echo read")
+        .step("rmmod", "rmmod faulty")
+        .run();
+    let Err(RunError::Failed {
+        reasons,
+        steps,
+        console,
+    }) = run
+    else {
+        panic!("the run should have failed: {run:#?}");
+    };
+    let reasons = reasons.join("\n");
+    // The check at unload panics, which stops the VM in `rmmod`, before the code could be
+    // freed.
+    assert!(
+        reasons.contains("panicked at") && reasons.contains("common/src/registration.rs"),
+        "{reasons}"
+    );
+    assert!(
+        console.contains("1 registration(s) with C left at unload"),
+        "{console}"
+    );
+    assert!(reasons.contains("stopped before the end"), "{reasons}");
+    assert!(steps
+        .iter()
+        .any(|s| s.name == "read" && s.output == "read\n"));
+    assert!(!steps.iter().any(|s| s.name == "rmmod"), "{steps:#?}");
 }

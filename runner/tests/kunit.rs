@@ -8,7 +8,7 @@
 use runner::{built_module, ktap, Scenario};
 
 /// What each load of the module runs.
-const CASES: usize = 7;
+const CASES: usize = 8;
 
 #[test]
 fn common_wrappers_pass_their_kunit_suite() {
