@@ -805,6 +805,7 @@ static int __init taskmonitor_init(void)
 	pr_info("sampling at %u Hz\n", frequency);
 	return 0;
 
+	/* ANCHOR: unwind */
 remove_debugfs:
 	debugfs_remove(debugfs_file);
 remove_sysfs:
@@ -819,8 +820,10 @@ destroy_pool:
 destroy_cache:
 	kmem_cache_destroy(task_sample_cache);
 	return err;
+	/* ANCHOR_END: unwind */
 }
 
+/* ANCHOR: exit */
 /*
  * Mistake: the wrong teardown order, such as the cache destroyed while samples are
  * still out. Here: nothing can reach the history any more (the shrinker, waiting for
@@ -843,6 +846,7 @@ static void __exit taskmonitor_exit(void)
 	kmem_cache_destroy(task_sample_cache);
 }
 
+/* ANCHOR_END: exit */
 /* ANCHOR_END: module */
 
 module_init(taskmonitor_init);
