@@ -20,7 +20,7 @@ help:
 	@echo "make test                  set up, build, and run every test (what CI runs)"
 	@echo "make test-full             make test, plus every VM test on the KASAN kernel"
 	@echo "make fuzz                  fuzz the command parser and the page formatter (FUZZ_SECONDS each)"
-	@echo "make shell TASK=N          interactive VM shell with stage N's module"
+	@echo "make shell TASK=N          interactive VM shell with stage N's module (TASK=c: the C one)"
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
 	@echo "make diff FROM=7 TO=c      stage 7's Rust beside the C reference, piece by piece"
 	@echo "make readmes               refresh the diff in each stage README"
@@ -128,7 +128,7 @@ kasan-subset: modules-kasan guest-tools
 	$(KASAN_ENV) cargo test -p runner --test stress -- --exact $(KASAN_STRESS)
 
 shell: modules
-	@test -n "$(TASK)" || { echo "usage: make shell TASK=N"; exit 2; }
+	@test -n "$(TASK)" || { echo "usage: make shell TASK=N (1 to 7, or c for the C reference)"; exit 2; }
 	@TASKMONITOR_KDIR=$(KDIR) cargo run -q --bin vm -- shell $(TASK)
 
 diff:

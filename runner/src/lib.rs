@@ -105,9 +105,48 @@ pub fn c_reference_dir() -> PathBuf {
     modules_root().join("c-reference")
 }
 
-/// Boots stage `n`'s VM with an interactive shell on the terminal.
-pub fn shell(n: u32) -> std::process::ExitCode {
-    match shell::interactive_shell(n) {
+/// The module `make shell` loads: a stage's, or the C reference's.
+#[derive(Clone, Copy, Debug)]
+pub enum ShellModule {
+    /// Stage N.
+    Stage(u32),
+    /// `c-reference/`.
+    C,
+}
+
+impl ShellModule {
+    /// `N` (1 to 7) or `c`.
+    pub fn parse(arg: &str) -> Option<Self> {
+        match arg {
+            "c" => Some(Self::C),
+            n => n
+                .parse()
+                .ok()
+                .filter(|n| (1..=7).contains(n))
+                .map(Self::Stage),
+        }
+    }
+
+    /// The folder of its `taskmonitor.ko`.
+    pub fn dir(self) -> PathBuf {
+        match self {
+            Self::Stage(n) => stage_dir(n),
+            Self::C => c_reference_dir(),
+        }
+    }
+
+    /// How the shell's banner names it.
+    pub fn label(self) -> String {
+        match self {
+            Self::Stage(n) => format!("stage {n}"),
+            Self::C => "the C reference".to_string(),
+        }
+    }
+}
+
+/// Boots a VM with an interactive shell on the terminal and `module`'s `taskmonitor.ko`.
+pub fn shell(module: ShellModule) -> std::process::ExitCode {
+    match shell::interactive_shell(module) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");

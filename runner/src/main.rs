@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `vm demo` and `vm shell N`: the VM runs behind `make demo` and `make shell`.
+//! `vm demo` and `vm shell N` (or `c`): the VM runs behind `make demo` and `make shell`.
 
 use runner::demo::{demos, Demo};
 use runner::RunError;
@@ -16,16 +16,16 @@ fn main() -> ExitCode {
         .as_slice()
     {
         ["demo"] => demo(),
-        ["shell", n] => match n.parse() {
-            Ok(n) => runner::shell(n),
-            Err(_) => usage(),
+        ["shell", module] => match runner::ShellModule::parse(module) {
+            Some(module) => runner::shell(module),
+            None => usage(),
         },
         _ => usage(),
     }
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: vm demo | vm shell STAGE");
+    eprintln!("usage: vm demo | vm shell STAGE (1 to 7, or c for the C reference)");
     ExitCode::FAILURE
 }
 

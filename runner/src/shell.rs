@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `make shell TASK=N`: a stage's VM with an interactive shell on the terminal.
+//! `make shell TASK=N` (or `TASK=c`): a VM with a stage's module (or the C reference's) and
+//! an interactive shell on the terminal.
 
-use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP, stage_dir};
+use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP, ShellModule};
 
-/// Boots stage `n` with a shell on the terminal; returns when the VM powers off.
-pub(crate) fn interactive_shell(n: u32) -> std::io::Result<std::process::ExitCode> {
+/// Boots `module` with a shell on the terminal; returns when the VM powers off.
+pub(crate) fn interactive_shell(module: ShellModule) -> std::io::Result<std::process::ExitCode> {
     let kdir = kdir();
     let dir = tempfile::Builder::new()
         .prefix("taskmonitor-shell-")
@@ -13,11 +14,12 @@ pub(crate) fn interactive_shell(n: u32) -> std::io::Result<std::process::ExitCod
     let init = dir.path().join("init");
     let mut script = String::from("#!/bin/busybox sh\n");
     script.push_str(SETUP);
+    let label = module.label();
     script.push_str(&format!(
         r#"cd /lib/modules
 cat <<'EOM'
 
-taskmonitor stage {n}: the module is /lib/modules/taskmonitor.ko
+taskmonitor, {label}: the module is /lib/modules/taskmonitor.ko
   PID=$(burn)                              start a CPU-burning process
   insmod taskmonitor.ko target=$PID        load the module (frequency=HZ optional)
   cat /sys/kernel/taskmonitor              read the history
@@ -33,7 +35,7 @@ reboot -f
     fs.add("/init", &init, 0o755);
     fs.add(
         "/lib/modules/taskmonitor.ko",
-        stage_dir(n).join("taskmonitor.ko"),
+        module.dir().join("taskmonitor.ko"),
         0o644,
     );
     let initrd = fs.build(&kdir, dir.path())?;
