@@ -18,7 +18,8 @@ ls "$dir"/stage*-*.txt >/dev/null 2>&1 || {
 table() {
   echo "| stage | kernel | stress | lines read and checked (sysfs + debugfs) | sample allocations failed by failslab | malformed commands refused (EINVAL) | processes exited while monitored | insmod/rmmod cycles | splats, bad taint, leaks |"
   echo "|---|---|---|---|---|---|---|---|---|"
-  for f in $(ls "$dir"/stage*-*.txt | sort -V); do
+  # Stage numbers are one digit: byte order puts stage 7 before "7c", its C reference.
+  for f in $(ls "$dir"/stage*-*.txt | LC_ALL=C sort); do
     awk -F= '
       { v[$1] = $2 }
       function or0(k) { return (k in v) ? v[k] : "-" }
