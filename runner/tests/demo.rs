@@ -4,7 +4,7 @@
 //! 0 without a shell error, or fails with its expected error), and each demo's output shows
 //! what its heading claims.
 //!
-//! One test runs the seven demos in order, as `vm demo` does: a VM boot costs seconds.
+//! One test per stage's demo; `vm demo` runs them in order.
 
 mod support;
 
@@ -13,33 +13,80 @@ use runner::output::{check_newest_first, parse_history, SampleLine};
 use runner::Run;
 use support::{history, numbers, PAGE_SIZE};
 
+/// `make demo` shows the seven stages, in order.
 #[test]
-fn every_demo_step_does_what_the_demo_declares() {
-    for demo in demos() {
-        let run = demo
-            .scenario
-            .run()
-            .unwrap_or_else(|e| panic!("{}: {e}", demo.title));
-        if let Err(failure) = demo.check(&run.steps) {
-            panic!("{failure}");
+fn there_is_a_demo_for_each_stage_in_order() {
+    let stages: Vec<u32> = demos().iter().map(|d| d.stage).collect();
+    assert_eq!(stages, (1..=7).collect::<Vec<_>>());
+}
+
+// One test per demo, so that two run at a time (the tests of a file run in parallel): the
+// demos mostly wait for samples, and none measures time.
+#[test]
+fn stage1_demo_does_what_it_declares() {
+    demo_does_what_it_declares(1);
+}
+
+#[test]
+fn stage2_demo_does_what_it_declares() {
+    demo_does_what_it_declares(2);
+}
+
+#[test]
+fn stage3_demo_does_what_it_declares() {
+    demo_does_what_it_declares(3);
+}
+
+#[test]
+fn stage4_demo_does_what_it_declares() {
+    demo_does_what_it_declares(4);
+}
+
+#[test]
+fn stage5_demo_does_what_it_declares() {
+    demo_does_what_it_declares(5);
+}
+
+#[test]
+fn stage6_demo_does_what_it_declares() {
+    demo_does_what_it_declares(6);
+}
+
+#[test]
+fn stage7_demo_does_what_it_declares() {
+    demo_does_what_it_declares(7);
+}
+
+/// Runs stage `n`'s demo: every step has its declared outcome, each expected failure says
+/// why, and the output shows what the demo claims.
+fn demo_does_what_it_declares(n: u32) {
+    let demo = demos()
+        .into_iter()
+        .find(|d| d.stage == n)
+        .unwrap_or_else(|| panic!("no demo of stage {n}"));
+    let run = demo
+        .scenario
+        .run()
+        .unwrap_or_else(|e| panic!("{}: {e}", demo.title));
+    if let Err(failure) = demo.check(&run.steps) {
+        panic!("{failure}");
+    }
+    // The transcript shows why each expected failure is one.
+    let transcript = demo.transcript(&run.steps);
+    for step in &run.steps {
+        if let Expect::Failure { why, .. } = demo.expect(&step.name) {
+            assert!(transcript.contains(why), "{transcript}");
         }
-        // The transcript shows why each expected failure is one.
-        let transcript = demo.transcript(&run.steps);
-        for step in &run.steps {
-            if let Expect::Failure { why, .. } = demo.expect(&step.name) {
-                assert!(transcript.contains(why), "{transcript}");
-            }
-        }
-        match demo.stage {
-            1 => stage1(&run),
-            2 => stage2(&run),
-            3 => stage3(&run),
-            4 => stage4(&run),
-            5 => stage5(&run),
-            6 => stage6(&run),
-            7 => stage7(&run),
-            n => panic!("no checks for the demo of stage {n}"),
-        }
+    }
+    match n {
+        1 => stage1(&run),
+        2 => stage2(&run),
+        3 => stage3(&run),
+        4 => stage4(&run),
+        5 => stage5(&run),
+        6 => stage6(&run),
+        7 => stage7(&run),
+        n => panic!("no checks for the demo of stage {n}"),
     }
 }
 
