@@ -84,7 +84,7 @@ struct task_monitor {
 	struct list_head list;
 };
 
-/* The monitored processes, and their lock (the thread holds it for a whole period). */
+/* The monitored processes, and their lock (the thread holds it for each sampling pass). */
 static LIST_HEAD(tasks);
 static DEFINE_MUTEX(tasks_lock);
 
@@ -120,7 +120,7 @@ static struct dentry *debugfs_file;
 #define MIN_SAMPLES 64
 /* ANCHOR_END: pool_size */
 
-/* The longest line a sample gives, newline included (the widest is 150 bytes). */
+/* The longest line a sample gives, newline included (the widest is 145 bytes). */
 #define MAX_LINE 160
 
 /* ANCHOR: get_sample */
@@ -536,7 +536,10 @@ static const struct seq_operations history_seq_ops = {
 /* ANCHOR_END: seq_ops */
 
 /* ANCHOR: write */
-/* The longest command, newline included: `-2147483648\n` is 12 bytes. */
+/*
+ * The longest command, newline included: `-2147483647\n` is 12 bytes; leading zeros
+ * may make a valid one longer.
+ */
 #define MAX_COMMAND 32
 /* The longest write() read at all; a longer one is refused unread. */
 #define MAX_WRITE 64
@@ -646,7 +649,10 @@ static unsigned long taskmonitor_scan(struct shrinker *s, struct shrink_control 
 	while (freed < sc->nr_to_scan && !list_empty(&history)) {
 		oldest = list_last_entry(&history, struct task_sample, list);
 		list_del(&oldest->list);
-		/* The history's reference: a reader holding another keeps the sample. */
+		/*
+		 * The history's reference: the thread, between save_sample() and its
+		 * sample_put(), may still hold the other one.
+		 */
 		sample_put(oldest);
 		freed++;
 	}
@@ -750,9 +756,10 @@ static int __init taskmonitor_init(void)
 	/*
 	 * MIN_SAMPLES preallocated now. The thread takes samples with GFP_NOWAIT, from the
 	 * cache if it can give one at once, else from the reserve, else fails. With the
-	 * lab's GFP_KERNEL, mempool_alloc() would never fail but wait (5 s at a time,
-	 * forever) for a sample to come back to an empty reserve, in D state, holding
-	 * tasks_lock, and rmmod would wait for it.
+	 * lab's GFP_KERNEL, mempool_alloc() would never fail: with the reserve empty, it
+	 * sleeps in D state (5 s at a time, or until a sample is freed) and tries the cache
+	 * and the reserve again, until one gives a sample, holding tasks_lock, and rmmod
+	 * would wait for it.
 	 */
 	sample_pool = mempool_create_slab_pool(MIN_SAMPLES, task_sample_cache);
 	if (!sample_pool) {
@@ -781,33 +788,38 @@ static int __init taskmonitor_init(void)
 	err = sysfs_create_file(kernel_kobj, &taskmonitor_attr.attr);
 	if (err)
 		goto stop_thread;
-	debugfs_file = debugfs_create_file("taskmonitor", 0600, NULL, NULL, &taskmonitor_fops);
-	if (IS_ERR(debugfs_file)) {
-		err = PTR_ERR(debugfs_file);
-		goto remove_sysfs;
-	}
 	/* ANCHOR: shrinker_setup */
 	/*
 	 * Since 6.7: shrinker_alloc(), then the callbacks, then shrinker_register(). The
 	 * lab's register_shrinker() of a static struct shrinker is gone. Flags, if any, go
-	 * to shrinker_alloc(): shrinker_register() refuses a shrinker whose flags were set
-	 * afterwards.
+	 * to shrinker_alloc(): assigning shrinker->flags afterwards clears the
+	 * SHRINKER_ALLOCATED it set, and shrinker_register() then refuses the shrinker.
 	 */
 	shrinker = shrinker_alloc(0, "taskmonitor");
 	if (!shrinker) {
 		err = -ENOMEM;
-		goto remove_debugfs;
+		goto remove_sysfs;
 	}
 	shrinker->count_objects = taskmonitor_count;
 	shrinker->scan_objects = taskmonitor_scan;
 	shrinker_register(shrinker);
 	/* ANCHOR_END: shrinker_setup */
+	/*
+	 * Last, as nothing may fail after it: an open file holds a reference on the module
+	 * (.owner), which a failed load does not wait for before freeing the module's code,
+	 * and closing the file would then call into freed memory.
+	 */
+	debugfs_file = debugfs_create_file("taskmonitor", 0600, NULL, NULL, &taskmonitor_fops);
+	if (IS_ERR(debugfs_file)) {
+		err = PTR_ERR(debugfs_file);
+		goto free_shrinker;
+	}
 	pr_info("sampling at %u Hz\n", frequency);
 	return 0;
 
 	/* ANCHOR: unwind */
-remove_debugfs:
-	debugfs_remove(debugfs_file);
+free_shrinker:
+	shrinker_free(shrinker);
 remove_sysfs:
 	sysfs_remove_file(kernel_kobj, &taskmonitor_attr.attr);
 stop_thread:
