@@ -105,16 +105,16 @@ pub fn c_reference_dir() -> PathBuf {
     modules_root().join("c-reference")
 }
 
-/// The module `make shell` loads: a stage's, or the C reference's.
+/// A `taskmonitor.ko`: a stage's, or the C reference's.
 #[derive(Clone, Copy, Debug)]
-pub enum ShellModule {
+pub enum Taskmonitor {
     /// Stage N.
     Stage(u32),
     /// `c-reference/`.
     C,
 }
 
-impl ShellModule {
+impl Taskmonitor {
     /// `N` (1 to 7) or `c`.
     pub fn parse(arg: &str) -> Option<Self> {
         match arg {
@@ -135,7 +135,7 @@ impl ShellModule {
         }
     }
 
-    /// How the shell's banner names it.
+    /// How `make shell`'s banner names it.
     pub fn label(self) -> String {
         match self {
             Self::Stage(n) => format!("stage {n}"),
@@ -145,7 +145,7 @@ impl ShellModule {
 }
 
 /// Boots a VM with an interactive shell on the terminal and `module`'s `taskmonitor.ko`.
-pub fn shell(module: ShellModule) -> std::process::ExitCode {
+pub fn shell(module: Taskmonitor) -> std::process::ExitCode {
     match shell::interactive_shell(module) {
         Ok(code) => code,
         Err(e) => {

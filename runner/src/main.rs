@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         .as_slice()
     {
         ["demo"] => demo(),
-        ["shell", module] => match runner::ShellModule::parse(module) {
+        ["shell", module] => match runner::Taskmonitor::parse(module) {
             Some(module) => runner::shell(module),
             None => usage(),
         },

@@ -2,7 +2,7 @@
 
 //! A VM run: what to load, which shell steps to run, and what came out.
 
-use crate::{c_reference_dir, health, initramfs::Initramfs, kdir, qemu, stage_dir};
+use crate::{health, initramfs::Initramfs, kdir, qemu, stage_dir, Taskmonitor};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
@@ -78,6 +78,14 @@ pub enum Stage7 {
 }
 
 impl Stage7 {
+    /// Its module.
+    pub fn module(self) -> Taskmonitor {
+        match self {
+            Stage7::Rust => Taskmonitor::Stage(7),
+            Stage7::C => Taskmonitor::C,
+        }
+    }
+
     /// A VM's name for a scenario of this module: `base`, with `-c` for the C one.
     pub fn name(self, base: &str) -> String {
         match self {
@@ -206,10 +214,7 @@ impl Scenario {
     /// Adds a module with stage 7's interface as `/lib/modules/taskmonitor.ko`: stage 7's
     /// Rust or the C reference.
     pub fn stage7(self, module: Stage7) -> Self {
-        match module {
-            Stage7::Rust => self.stage(7),
-            Stage7::C => self.module("taskmonitor", c_reference_dir().join("taskmonitor.ko")),
-        }
+        self.module("taskmonitor", module.module().dir().join("taskmonitor.ko"))
     }
 
     /// Adds a module as `/lib/modules/NAME.ko`.

@@ -3,10 +3,10 @@
 //! `make shell TASK=N` (or `TASK=c`): a VM with a stage's module (or the C reference's) and
 //! an interactive shell on the terminal.
 
-use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP, ShellModule};
+use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP, Taskmonitor};
 
 /// Boots `module` with a shell on the terminal; returns when the VM powers off.
-pub(crate) fn interactive_shell(module: ShellModule) -> std::io::Result<std::process::ExitCode> {
+pub(crate) fn interactive_shell(module: Taskmonitor) -> std::io::Result<std::process::ExitCode> {
     let kdir = kdir();
     let dir = tempfile::Builder::new()
         .prefix("taskmonitor-shell-")
