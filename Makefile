@@ -12,7 +12,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
-.PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset \
+.PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset check check-all \
 	fmt-check clippy c-check miri loom fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
 
 help:
@@ -21,6 +21,9 @@ help:
 	@echo "make test-full             make test, plus every VM test on the KASAN kernel"
 	@echo "make fuzz                  fuzz the command parser and the page formatter (FUZZ_SECONDS each)"
 	@echo "make shell TASK=N          interactive VM shell with stage N's module (TASK=c: the C one)"
+	@echo "make shell SRC=DIR         the same with your own module folder"
+	@echo "make check TASK=N SRC=DIR  check your module against the lab's tasks 1 to N (JUNIT=, KTAP=, KASAN=1)"
+	@echo "make check-all TASK=N DIR=D  check every module folder in D, and write a table (TABLE=)"
 	@echo "make diff FROM=A TO=B      what stage B changes in stage A"
 	@echo "make diff FROM=7 TO=c      stage 7's Rust beside the C reference, piece by piece"
 	@echo "make readmes               refresh the diff in each stage README"
@@ -128,8 +131,22 @@ kasan-subset: modules-kasan guest-tools
 	$(KASAN_ENV) cargo test -p runner --test stress -- --exact $(KASAN_STRESS)
 
 shell: modules
-	@test -n "$(TASK)" || { echo "usage: make shell TASK=N (1 to 7, or c for the C reference)"; exit 2; }
-	@TASKMONITOR_KDIR=$(KDIR) cargo run -q --bin vm -- shell $(TASK)
+	@test -n "$(TASK)$(SRC)" || { echo "usage: make shell TASK=N (1 to 7, or c for the C reference), or make shell SRC=DIR"; exit 2; }
+	@TASKMONITOR_KDIR=$(KDIR) cargo run -q --bin vm -- shell $(if $(SRC),--src $(SRC),$(TASK))
+
+# A module, a student's (SRC=DIR) or our stage TASK, checked against the lab in the VM;
+# KASAN=1 boots the KASAN kernel.
+CHECK_KERNEL = $(if $(KASAN),kernel-kasan modules-kasan,modules)
+CHECK_ENV = $(if $(KASAN),$(KASAN_ENV),TASKMONITOR_KDIR=$(KDIR))
+check: $(CHECK_KERNEL)
+	@test -n "$(TASK)" || { echo "usage: make check TASK=N [SRC=DIR] [JUNIT=FILE] [KTAP=FILE] [KASAN=1]"; exit 2; }
+	@$(CHECK_ENV) cargo run -q --bin vm -- check $(TASK) $(if $(SRC),--src $(SRC)) \
+		$(if $(JUNIT),--junit $(JUNIT)) $(if $(KTAP),--ktap $(KTAP))
+
+check-all: $(CHECK_KERNEL)
+	@test -n "$(TASK)" -a -n "$(DIR)" || { echo "usage: make check-all TASK=N DIR=submissions/ [TABLE=PATH] [JUNIT=FILE]"; exit 2; }
+	@$(CHECK_ENV) cargo run -q --bin vm -- check-all $(TASK) $(DIR) \
+		$(if $(TABLE),--table $(TABLE)) $(if $(JUNIT),--junit $(JUNIT))
 
 diff:
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make diff FROM=1 TO=2"; exit 2; }

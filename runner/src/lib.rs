@@ -12,6 +12,7 @@
 //!
 //! [`demo`] holds the demonstrations of `make demo`, which `runner/tests/demo.rs` checks.
 
+pub mod check;
 pub mod demo;
 pub mod health;
 mod initramfs;
@@ -144,9 +145,10 @@ impl Taskmonitor {
     }
 }
 
-/// Boots a VM with an interactive shell on the terminal and `module`'s `taskmonitor.ko`.
-pub fn shell(module: Taskmonitor) -> std::process::ExitCode {
-    match shell::interactive_shell(module) {
+/// Boots a VM with an interactive shell on the terminal and the module `ko` (a
+/// `taskmonitor.ko`), which the banner calls `label`.
+pub fn shell(label: &str, ko: &Path) -> std::process::ExitCode {
+    match shell::interactive_shell(label, ko) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `make shell TASK=N` (or `TASK=c`): a VM with a stage's module (or the C reference's) and
-//! an interactive shell on the terminal.
+//! `make shell TASK=N` (or `TASK=c`, or `SRC=DIR`): a VM with a stage's module (the C
+//! reference's, a student's) and an interactive shell on the terminal.
 
-use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP, Taskmonitor};
+use crate::{initramfs::Initramfs, kdir, qemu, scenario::SETUP};
+use std::path::Path;
 
-/// Boots `module` with a shell on the terminal; returns when the VM powers off.
-pub(crate) fn interactive_shell(module: Taskmonitor) -> std::io::Result<std::process::ExitCode> {
+/// Boots the module `ko` with a shell on the terminal; returns when the VM powers off.
+pub(crate) fn interactive_shell(label: &str, ko: &Path) -> std::io::Result<std::process::ExitCode> {
     let kdir = kdir();
     let dir = tempfile::Builder::new()
         .prefix("taskmonitor-shell-")
@@ -14,7 +15,6 @@ pub(crate) fn interactive_shell(module: Taskmonitor) -> std::io::Result<std::pro
     let init = dir.path().join("init");
     let mut script = String::from("#!/bin/busybox sh\n");
     script.push_str(SETUP);
-    let label = module.label();
     script.push_str(&format!(
         r#"cd /lib/modules
 cat <<'EOM'
@@ -33,11 +33,7 @@ reboot -f
     std::fs::write(&init, script)?;
     let mut fs = Initramfs::default();
     fs.add("/init", &init, 0o755);
-    fs.add(
-        "/lib/modules/taskmonitor.ko",
-        module.dir().join("taskmonitor.ko"),
-        0o644,
-    );
+    fs.add("/lib/modules/taskmonitor.ko", ko, 0o644);
     let initrd = fs.build(&kdir, dir.path())?;
     let status = qemu::command(&kdir.join("arch/x86/boot/bzImage"), &initrd, 256, "")
         .args(["-serial", "mon:stdio"])
