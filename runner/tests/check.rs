@@ -72,3 +72,138 @@ fn a_stage_checked_as_the_next_task_fails_what_that_task_adds() {
         ],
     );
 }
+
+/// Runs `vm ARGS...` (the program behind `make check`); returns its exit code, stdout and
+/// stderr.
+fn vm(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// A module folder with these files.
+fn folder(root: &std::path::Path, name: &str, files: &[(&str, &str)]) -> String {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir.display().to_string()
+}
+
+const EMPTY_MODULE: &str = "#include <linux/module.h>\nMODULE_LICENSE(\"GPL\");\n";
+
+#[test]
+fn bad_arguments_get_a_clear_error() {
+    let root = tempfile::tempdir().unwrap();
+    let no_kbuild = folder(root.path(), "no-kbuild", &[("taskmonitor.c", EMPTY_MODULE)]);
+    let broken = folder(
+        root.path(),
+        "broken",
+        &[
+            ("Kbuild", "obj-m := taskmonitor.o\n"),
+            ("taskmonitor.c", "int broken(void) { return undeclared; }\n"),
+        ],
+    );
+    let renamed = folder(
+        root.path(),
+        "renamed",
+        &[
+            ("Kbuild", "obj-m := monitor.o\n"),
+            ("monitor.c", EMPTY_MODULE),
+        ],
+    );
+    let missing = root.path().join("missing").display().to_string();
+    for (args, message) in [
+        (vec!["check", "8"], "TASK must be a task of the lab, 1 to 7"),
+        (vec!["check", "x"], "TASK must be a task of the lab, 1 to 7"),
+        (vec!["check", "1", "--src"], "--src needs a value"),
+        (vec!["check", "1", "--sources", "a"], "unknown option"),
+        (vec!["check", "1", "--src", &missing], "no such folder"),
+        (vec!["check", "1", "--src", &no_kbuild], "no Kbuild file"),
+        (vec!["check", "1", "--src", &broken], "does not build"),
+        (vec!["check", "1", "--src", &broken], "undeclared"),
+        (
+            vec!["check", "1", "--src", &renamed],
+            "builds monitor.ko, not taskmonitor.ko",
+        ),
+        (vec!["check-all", "1", &missing], "missing"),
+        (
+            vec!["check-all", "0", &missing],
+            "TASK must be a task of the lab",
+        ),
+        (vec!["shell", "--src", &no_kbuild], "no Kbuild file"),
+    ] {
+        let (code, _, err) = vm(&args);
+        assert_eq!(code, 2, "vm {args:?}: exit {code}, {err}");
+        assert!(err.contains(message), "vm {args:?} said {err:?}");
+    }
+}
+
+/// `check-all`: every folder, one VM each, and the table; a folder that does not build is
+/// a row of its own, and the run fails.
+#[test]
+fn check_all_writes_a_table_of_every_submission() {
+    let root = tempfile::tempdir().unwrap();
+    let submissions = root.path().join("submissions");
+    let c = runner::c_reference_dir();
+    let source = |f: &str| std::fs::read_to_string(c.join(f)).unwrap();
+    folder(
+        &submissions,
+        "alice",
+        &[
+            ("Kbuild", &source("Kbuild")),
+            ("taskmonitor.c", &source("taskmonitor.c")),
+        ],
+    );
+    folder(&submissions, "bob", &[("taskmonitor.c", EMPTY_MODULE)]);
+    let table = root.path().join("table").display().to_string();
+    let junit = root.path().join("junit.xml").display().to_string();
+    let (code, out, err) = vm(&[
+        "check-all",
+        "1",
+        &submissions.display().to_string(),
+        "--table",
+        &table,
+        "--junit",
+        &junit,
+    ]);
+    println!("{out}{err}");
+    assert_eq!(code, 1, "bob's module does not build");
+    let md = std::fs::read_to_string(format!("{table}.md")).unwrap();
+    let csv = std::fs::read_to_string(format!("{table}.csv")).unwrap();
+    let ids: Vec<&str> = check::checks_for(1).map(|c| c.id).collect();
+    assert!(
+        md.contains(&format!("| alice | {0}/{0} |", ids.len())),
+        "{md}"
+    );
+    assert!(md.contains("| bob | not built |"), "{md}");
+    assert!(
+        md.contains("- bob: ") && md.contains("no Kbuild file"),
+        "{md}"
+    );
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        format!("module,passed,{}", ids.join(","))
+    );
+    assert!(
+        csv.contains(&format!(
+            "alice,{0}/{0},{1}",
+            ids.len(),
+            vec!["pass"; ids.len()].join(",")
+        )),
+        "{csv}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("taskmonitor task 1: alice") && !xml.contains("<failure"),
+        "{xml}"
+    );
+}

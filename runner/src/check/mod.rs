@@ -68,6 +68,8 @@ pub enum Verdict {
 pub struct Report {
     pub subject: Subject,
     pub results: Vec<(&'static Check, Verdict)>,
+    /// Seconds of the VM's clock from the module's first step to its last.
+    pub seconds: Option<f64>,
 }
 
 impl Report {
@@ -164,10 +166,16 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
 
     let mut reports = Vec::new();
     for (i, (subject, (prefix, planned_steps))) in subjects.iter().zip(&planned).enumerate() {
-        let from = console.find(&begin_mark(prefix));
+        // From the start of the line of the module's mark to that of the next module's.
+        let line_of = |mark: String| {
+            console
+                .find(&mark)
+                .map(|at| console[..at].rfind('\n').map_or(0, |nl| nl + 1))
+        };
+        let from = line_of(begin_mark(prefix));
         let to = subjects
             .get(i + 1)
-            .and_then(|_| console.find(&begin_mark(&format!("m{}", i + 1))));
+            .and_then(|_| line_of(begin_mark(&format!("m{}", i + 1))));
         let segment = match from {
             Some(from) => &console[from..to.unwrap_or(console.len()).max(from)],
             None => "",
@@ -200,9 +208,19 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
         let results = checks_for(subject.task)
             .map(|c| (c, c.judge(&evidence)))
             .collect();
+        let stamp = |mark: &str| {
+            segment
+                .lines()
+                .find(|l| l.contains(mark))
+                .and_then(crate::output::log_time)
+        };
+        let seconds = stamp(&begin_mark(prefix))
+            .zip(stamp(&format!("taskmonitor-check: end {prefix}")))
+            .map(|(b, e)| e - b);
         reports.push(Report {
             subject: subject.clone(),
             results,
+            seconds,
         });
     }
     Ok(reports)

@@ -32,9 +32,13 @@ pub fn text(report: &Report) -> String {
         }
     }
     let (pass, fail, skip) = counts(report);
+    let took = report
+        .seconds
+        .map(|s| format!(" ({s:.0} s in the VM)"))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{}: {pass} passed, {fail} failed, {skip} skipped",
+        "{}: {pass} passed, {fail} failed, {skip} skipped{took}",
         if fail == 0 { "PASS" } else { "FAIL" }
     )
     .unwrap();
@@ -189,5 +193,65 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Report, Subject};
+
+    fn report() -> Report {
+        let subject = Subject {
+            label: "alice <1>".into(),
+            ko: "taskmonitor.ko".into(),
+            task: 1,
+            target: true,
+            frequency: true,
+        };
+        let results = checks_for(1)
+            .enumerate()
+            .map(|(i, c)| {
+                let v = match i {
+                    1 => Verdict::Fail("no new sample\nfirst line \"pid 1\"".into()),
+                    2 => Verdict::Skip("not here".into()),
+                    _ => Verdict::Pass,
+                };
+                (c, v)
+            })
+            .collect();
+        Report {
+            subject,
+            results,
+            seconds: Some(9.4),
+        }
+    }
+
+    #[test]
+    fn text_names_the_question_and_shows_the_evidence() {
+        let text = text(&report());
+        assert!(text.contains("Task 1 Q2: the thread stores samples: the history grows while the target runs ... FAIL: no new sample\n    first line \"pid 1\"\n"), "{text}");
+        assert!(
+            text.ends_with("FAIL: 10 passed, 1 failed, 1 skipped (9 s in the VM)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn ktap_has_a_plan_and_one_line_per_check() {
+        let ktap = ktap(&report());
+        let lines: Vec<&str> = ktap.lines().collect();
+        assert_eq!(lines[..2], ["KTAP version 1", "1..12"]);
+        assert!(lines.contains(&"not ok 2 t1q2-grows"), "{ktap}");
+        assert!(lines.contains(&"ok 3 t1q2-exit # SKIP not here"), "{ktap}");
+        assert!(lines.contains(&"# first line \"pid 1\""), "{ktap}");
+    }
+
+    #[test]
+    fn junit_is_escaped_and_counts() {
+        let xml = junit(&[report()]);
+        assert!(xml.contains("<testsuite name=\"taskmonitor task 1: alice &lt;1&gt;\" tests=\"12\" failures=\"1\" skipped=\"1\">"), "{xml}");
+        assert!(xml.contains("<failure message=\"no new sample\">no new sample\nfirst line &quot;pid 1&quot;</failure>"), "{xml}");
+        assert_eq!(xml.matches("<testcase ").count(), 12);
     }
 }

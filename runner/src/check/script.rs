@@ -20,9 +20,13 @@ show() {
   printf '@@file %s %s %s\n' "$1" "$(wc -c < "$2")" "$(tail -c 1 "$2" | xxd -p)"
   cat "$2"; printf '\n@@end\n'
 }
-# The shrinker's count (0 when it reports none), and the cache's objects in use.
+# The shrinker's count (0 when it reports none), and the cache's objects in use: after a
+# `shrink`, which flushes the CPUs' slabs, whose free objects `objects` counts as used.
 count() { c=; [ -n "$S" ] && c=$(cut -d' ' -f2 $S/count 2>/dev/null | head -n 1); echo ${c:-0}; }
-objs() { o=; [ -n "$C" ] && o=$(cut -d' ' -f1 $C/objects 2>/dev/null); echo ${o:-0}; }
+objs() {
+  o=; [ -n "$C" ] && { echo 1 > $C/shrink; o=$(cut -d' ' -f1 $C/objects 2>/dev/null); }
+  echo ${o:-0}
+}
 # What the history looks like through the module's files.
 sig() { echo $(count) $(cat $SYS 2>/dev/null | md5sum) $(cat $D 2>/dev/null | md5sum); }
 "#;
