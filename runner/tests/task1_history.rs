@@ -8,10 +8,7 @@ mod support;
 
 use runner::output::log_time;
 use runner::{Run, Scenario};
-use support::{
-    burn_pid, check_rate, freed_at_unload, history, measure_rate, module_log, BURN, PAGE_SIZE,
-    RATE_STEPS,
-};
+use support::{burn_pid, freed_at_unload, history, module_log, BURN, PAGE_SIZE};
 
 /// Samples per second over the module's lifetime, from its load and unload log lines.
 fn measured_frequency(run: &Run) -> f64 {
@@ -76,7 +73,7 @@ fn history_of_a_running_process() {
 
 #[test]
 fn output_is_bounded_by_a_page() {
-    let scenario = Scenario::new("task1-page")
+    let run = Scenario::new("task1-page")
         .stage(1)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=1000")
@@ -86,11 +83,10 @@ fn output_is_bounded_by_a_page() {
             "bytes",
             "[ $(wc -c < /sys/kernel/taskmonitor) -lt 4096 ] && echo less than a page",
         )
-        .step("rmmod", "rmmod taskmonitor");
-    // Then `frequency=1000` gives 1000 samples a second.
-    let run = measure_rate(scenario, 1).run().unwrap();
-    snapshot!("output_is_bounded_by_a_page", &run, RATE_STEPS);
-    check_rate(&run, 1);
+        .step("rmmod", "rmmod taskmonitor")
+        .run()
+        .unwrap();
+    snapshot!("output_is_bounded_by_a_page", &run, &[]);
 
     let pid = burn_pid(&run);
     let shown = history(&run, "cat", pid);

@@ -7,7 +7,7 @@
 mod support;
 
 use runner::Scenario;
-use support::{check_rate, freed_at_unload, measure_rate, module_log, BURN, RATE_STEPS, SHRINKER};
+use support::{freed_at_unload, module_log, BURN, SHRINKER};
 
 /// The reference counts the thread printed, one per sample.
 fn printed_counts(log: &[&str]) -> Vec<u32> {
@@ -45,7 +45,7 @@ fn a_new_sample_has_two_references_when_printed() {
 
 #[test]
 fn shrinking_while_samples_are_printed_is_safe() {
-    let scenario = Scenario::new("task5-shrink")
+    let run = Scenario::new("task5-shrink")
         .stage(5)
         .step("burn", BURN)
         .step("insmod", "insmod taskmonitor.ko target=$PID frequency=200")
@@ -55,15 +55,10 @@ fn shrinking_while_samples_are_printed_is_safe() {
             "for i in $(seq 1 40); do echo '0 0 3' > $S/scan; usleep 20000; \
              [ $((i % 10)) -eq 0 ] && echo 2 > /proc/sys/vm/drop_caches; done; echo done",
         )
-        .step("rmmod", "rmmod taskmonitor");
-    // Then `frequency=1000` gives 1000 samples a second, each printed.
-    let run = measure_rate(scenario, 5).run().unwrap();
-    snapshot!(
-        "shrinking_while_samples_are_printed_is_safe",
-        &run,
-        RATE_STEPS
-    );
-    check_rate(&run, 5);
+        .step("rmmod", "rmmod taskmonitor")
+        .run()
+        .unwrap();
+    snapshot!("shrinking_while_samples_are_printed_is_safe", &run, &[]);
 
     let counts = printed_counts(&module_log(&run));
     assert!(counts.len() >= 50, "{} samples printed", counts.len());

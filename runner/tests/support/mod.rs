@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use runner::output::{check_newest_first, parse_history, transcript, SampleLine, SNAPSHOT_FILTERS};
-use runner::{Run, Scenario};
+use runner::{Run, Scenario, Taskmonitor};
 
 /// sysfs hands `show` a page and takes at most `PAGE_SIZE - 1` bytes back.
 pub const PAGE_SIZE: usize = 4096;
@@ -70,15 +70,24 @@ pub fn history(run: &Run, step: &str, pid: i32) -> Vec<SampleLine> {
 
 /// The kernel log lines of the module.
 pub fn module_log(run: &Run) -> Vec<&str> {
-    run.console
-        .lines()
+    module_lines(&run.console)
+}
+
+/// The lines of the module in the kernel log `log`.
+fn module_lines(log: &str) -> Vec<&str> {
+    log.lines()
         .filter(|l| l.contains("taskmonitor: "))
         .collect()
 }
 
 /// How many samples the module freed at each unload, from its log, in order.
 pub fn unload_counts(run: &Run) -> Vec<usize> {
-    module_log(run)
+    unloads(&run.console)
+}
+
+/// How many samples the module freed at each unload in the kernel log `log`, in order.
+fn unloads(log: &str) -> Vec<usize> {
+    module_lines(log)
         .iter()
         .filter_map(|l| l.split("unloading, freeing ").nth(1))
         .map(|r| r.split(' ').next().and_then(|n| n.parse().ok()).unwrap())
@@ -110,23 +119,38 @@ pub const RATE_PERCENT: u32 = 90;
 /// Windows measured at most: the first that reaches [`RATE_PERCENT`] ends the measurement.
 pub const RATE_WINDOWS: u32 = 3;
 
-/// The steps [`measure_rate`] adds, left out of the snapshots: their output changes from run
-/// to run (the counts, and the shell's notices of the processes it kills), and
-/// [`check_rate`] asserts everything they show.
-pub const RATE_STEPS: &[&str] = &[
-    "rate-quiet",
-    "rate-insmod",
-    "rate",
-    "rate-stopped",
-    "rate-rmmod",
-];
+/// What the kernel log line that starts the measurement of a module begins with: the
+/// module's name in the VM follows (see [`rate_log`]).
+const RATE_MARK: &str = "rate measurement of ";
 
-/// Adds to `scenario` a measurement of the sampling rate at [`RATE_FREQUENCY`], which
-/// [`check_rate`] checks: `frequency=F` gives F samples a second, because the thread sleeps
-/// until absolute deadlines one period apart (`Stopper::sleep_until_next`). The module is
-/// loaded again, on an idle process of its own, after every CPU burner of the scenario has
-/// been killed, and the VM runs [`Scenario::alone`]: beside another test's VM (they run
-/// in parallel) stage 6 measured 877 to 891 a second, alone 958 to 989.
+/// A module's name in the VM of [`measure_rate`] (`/lib/modules/NAME.ko`), which also
+/// begins the names of its steps: `stageN`, or `c-reference`.
+pub fn rate_name(module: Taskmonitor) -> String {
+    match module {
+        Taskmonitor::Stage(n) => format!("stage{n}"),
+        Taskmonitor::C => "c-reference".to_string(),
+    }
+}
+
+/// The stage whose interface a module has: the C reference has stage 7's.
+fn rate_stage(module: Taskmonitor) -> u32 {
+    match module {
+        Taskmonitor::Stage(n) => n,
+        Taskmonitor::C => 7,
+    }
+}
+
+/// Adds to `scenario` a measurement of `module`'s sampling rate at [`RATE_FREQUENCY`],
+/// which [`check_rate`] checks: `frequency=F` gives F samples a second, because the thread
+/// sleeps until absolute deadlines one period apart (`Stopper::sleep_until_next`).
+///
+/// The module is added as `/lib/modules/NAME.ko` ([`rate_name`]; its own name stays
+/// `taskmonitor`), its steps' names begin with `NAME-`, and a line of the kernel log marks
+/// where its measurement begins, so that measurements of several modules follow one
+/// another in one VM: `runner/tests/sampling_rate.rs` measures every stage and the C
+/// reference in one boot. Each is loaded on an idle process of its own (`sleep`), with
+/// no CPU burner in the VM, and the VM runs [`Scenario::alone`]: beside another test's VM
+/// (they run in parallel) stage 6 measured 877 to 891 a second, alone 958 to 989.
 ///
 /// A count, not a duration, against the VM's own clock. From stage 2 on a window is the
 /// shrinker's count between two readings of `/proc/uptime`, the monotonic clock the
@@ -142,24 +166,28 @@ pub const RATE_STEPS: &[&str] = &[
 ///
 /// From stage 2 on the target is then killed, so the history holds still, and the unload
 /// line must give the shrinker's count exactly.
-pub fn measure_rate(scenario: Scenario, stage: u32) -> Scenario {
+pub fn measure_rate(scenario: Scenario, module: Taskmonitor) -> Scenario {
+    let name = rate_name(module);
     // Whether the window `n samples in t UNIT` (UNIT per second: $1) reached the share.
     let enough = format!("[ $((n * 100 * $1 / t)) -ge $(({RATE_PERCENT} * {RATE_FREQUENCY})) ]");
     let enough = format!("enough() {{ echo samples $n in $t $2; {enough}; }}");
-    let insmod = format!("insmod taskmonitor.ko target=$R frequency={RATE_FREQUENCY}");
-    // Every process `burn` started (busybox has no `pkill`).
-    let scenario = scenario.alone().step(
-        "rate-quiet",
-        "for p in /proc/[0-9]*; do \
-         [ \"$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)\" = 'sh -c while :; do :; done ' ] \
-         && kill ${p#/proc/}; done; sleep 1000 & R=$!; echo idle target started",
-    );
-    if stage == 1 {
+    let insmod = format!("insmod {name}.ko target=$R frequency={RATE_FREQUENCY}");
+    let scenario = scenario
+        .alone()
+        .module(&name, module.dir().join("taskmonitor.ko"))
+        .step(
+            &format!("{name}-start"),
+            &format!(
+                "echo '{RATE_MARK}{name}' > /dev/kmsg; sleep 1000 & R=$!; \
+                 echo idle target started"
+            ),
+        );
+    if rate_stage(module) == 1 {
         // The microseconds of the last kernel log line of the module that contains $1.
         const US: &str = "us() { dmesg | grep \"taskmonitor: $1\" | tail -n 1 \
                           | sed 's/^\\[ *\\([0-9]*\\)\\.\\([0-9]*\\)\\].*/\\1\\2/'; }";
         return scenario.step(
-            "rate",
+            &format!("{name}-rate"),
             &format!(
                 "{US}; {enough}; for w in $(seq {RATE_WINDOWS}); do {insmod}; \
                  sleep {RATE_SECONDS}; rmmod taskmonitor; \
@@ -172,9 +200,9 @@ pub fn measure_rate(scenario: Scenario, stage: u32) -> Scenario {
     const COUNT: &str = "count() { c=$(cut -d' ' -f2 $S/count); echo ${c:-0}; }";
     const CS: &str = "cs() { tr -d . < /proc/uptime | cut -d' ' -f1; }";
     scenario
-        .step("rate-insmod", &format!("{insmod}; {SHRINKER}"))
+        .step(&format!("{name}-insmod"), &format!("{insmod}; {SHRINKER}"))
         .step(
-            "rate",
+            &format!("{name}-rate"),
             &format!(
                 "{CS}; {COUNT}; {enough}; for w in $(seq {RATE_WINDOWS}); do \
                  c0=$(count); t0=$(cs); sleep {RATE_SECONDS}; c1=$(count); t1=$(cs); \
@@ -182,21 +210,33 @@ pub fn measure_rate(scenario: Scenario, stage: u32) -> Scenario {
             ),
         )
         .step(
-            "rate-stopped",
+            &format!("{name}-stopped"),
             "kill $R; wait $R 2>/dev/null; \
              until dmesg | grep -q \"pid $R has exited\"; do usleep 100000; done; \
              echo count $(cut -d' ' -f2 $S/count)",
         )
-        .step("rate-rmmod", "rmmod taskmonitor")
+        .step(&format!("{name}-rmmod"), "rmmod taskmonitor")
 }
 
-/// Checks the measurement of [`measure_rate`] and returns the best window's rate: at
-/// least [`RATE_PERCENT`] of the frequency, and from stage 2 on an unload line that gives
-/// the exact count.
-pub fn check_rate(run: &Run, stage: u32) -> f64 {
+/// The kernel log of the measurement of `module` by [`measure_rate`]: from the line that
+/// marks its start to the next such line (another module's), or to the end.
+pub fn rate_log(run: &Run, module: Taskmonitor) -> &str {
+    let mark = format!("{RATE_MARK}{}\n", rate_name(module));
+    let starts: Vec<_> = run.console.match_indices(&mark).collect();
+    assert_eq!(starts.len(), 1, "{mark:?} is not once in the kernel log");
+    let rest = &run.console[starts[0].0 + mark.len()..];
+    &rest[..rest.find(RATE_MARK).unwrap_or(rest.len())]
+}
+
+/// Checks `module`'s measurement of [`measure_rate`] and returns the best window's rate:
+/// at least [`RATE_PERCENT`] of the frequency, and from stage 2 on an unload line that
+/// gives the exact count. Only the module's own part of the kernel log counts
+/// ([`rate_log`]).
+pub fn check_rate(run: &Run, module: Taskmonitor) -> f64 {
+    let name = rate_name(module);
+    let rate = run.output(&format!("{name}-rate"));
     // `samples N in T cs` (or `us`, stage 1), one line per window.
-    let windows: Vec<(f64, f64)> = run
-        .output("rate")
+    let windows: Vec<(f64, f64)> = rate
         .lines()
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
@@ -208,37 +248,36 @@ pub fn check_rate(run: &Run, stage: u32) -> f64 {
             Some((n.parse().ok()?, t.parse::<f64>().ok()? / unit))
         })
         .collect();
-    assert!(
-        !windows.is_empty(),
-        "no window measured: {:?}",
-        run.output("rate")
-    );
-    let counts = unload_counts(run);
-    if stage == 1 {
+    assert!(!windows.is_empty(), "{name}: no window measured: {rate:?}");
+    let counts = unloads(rate_log(run, module));
+    if rate_stage(module) == 1 {
         // Each window is a load, whose count is its unload line.
-        let last = &counts[counts.len() - windows.len()..];
-        for (&(n, _), &freed) in windows.iter().zip(last) {
-            assert_eq!(n as usize, freed);
+        assert_eq!(counts.len(), windows.len(), "{name}: one unload per window");
+        for (&(n, _), &freed) in windows.iter().zip(&counts) {
+            assert_eq!(n as usize, freed, "{name}");
         }
     } else {
         // The history held still once the target had exited: the unload line is exact.
-        let count = numbers(run, "rate-stopped")[0] as usize;
-        let freed = *counts.last().unwrap();
+        let count = numbers(run, &format!("{name}-stopped"))[0] as usize;
+        assert_eq!(counts.len(), 1, "{name}: one unload");
+        let freed = counts[0];
         assert_eq!(
             freed, count,
-            "unloading freed {freed} samples, the count was {count}"
+            "{name}: unloading freed {freed} samples, the count was {count}"
         );
     }
     let rates: Vec<f64> = windows.iter().map(|&(n, t)| n / t).collect();
     for (&(n, t), rate) in windows.iter().zip(&rates) {
-        println!("frequency={RATE_FREQUENCY}: {n} samples in {t:.3} s, {rate:.1} a second");
+        println!(
+            "{name} at frequency={RATE_FREQUENCY}: {n} samples in {t:.3} s, {rate:.1} a second"
+        );
     }
     let best = rates.iter().copied().fold(0.0, f64::max);
     let least = f64::from(RATE_PERCENT * RATE_FREQUENCY) / 100.0;
     assert!(
         best >= least,
-        "at frequency={RATE_FREQUENCY}, no window of {RATE_WINDOWS} reached {least} samples a \
-         second: {rates:?}"
+        "{name}: at frequency={RATE_FREQUENCY}, no window of {RATE_WINDOWS} reached {least} \
+         samples a second: {rates:?}"
     );
     best
 }
