@@ -139,9 +139,9 @@ shell: modules
 CHECK_KERNEL = $(if $(KASAN),kernel-kasan modules-kasan,modules)
 CHECK_ENV = $(if $(KASAN),$(KASAN_ENV),TASKMONITOR_KDIR=$(KDIR))
 check: $(CHECK_KERNEL)
-	@test -n "$(TASK)" || { echo "usage: make check TASK=N [SRC=DIR] [JUNIT=FILE] [KTAP=FILE] [KASAN=1]"; exit 2; }
+	@test -n "$(TASK)" || { echo "usage: make check TASK=N [SRC=DIR] [JUNIT=FILE] [KTAP=FILE] [KASAN=1] [VERBOSE=1]"; exit 2; }
 	@$(CHECK_ENV) cargo run -q --bin vm -- check $(TASK) $(if $(SRC),--src $(SRC)) \
-		$(if $(JUNIT),--junit $(JUNIT)) $(if $(KTAP),--ktap $(KTAP))
+		$(if $(JUNIT),--junit $(JUNIT)) $(if $(KTAP),--ktap $(KTAP)) $(if $(VERBOSE),--verbose $(VERBOSE))
 
 check-all: $(CHECK_KERNEL)
 	@test -n "$(TASK)" -a -n "$(DIR)" || { echo "usage: make check-all TASK=N DIR=submissions/ [TABLE=PATH] [JUNIT=FILE]"; exit 2; }

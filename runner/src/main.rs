@@ -14,7 +14,7 @@ const USAGE: &str = "usage:
   vm demo
   vm shell STAGE                    STAGE: 1 to 7, or c for the C reference
   vm shell --src DIR                a module folder of your own
-  vm check TASK [--src DIR] [--junit FILE] [--ktap FILE]
+  vm check TASK [--src DIR] [--junit FILE] [--ktap FILE] [--verbose 1]
                                     TASK: 1 to 7; without --src, our stage TASK
   vm check-all TASK DIR [--junit FILE] [--table PATH]
                                     every module folder in DIR; writes PATH.md and PATH.csv";
@@ -91,7 +91,7 @@ fn shell_src(src: &Path) -> Result<ExitCode, String> {
 
 fn check_one(task: &str, rest: &[&str]) -> Result<ExitCode, String> {
     let task = parse_task(task)?;
-    let opts = options(rest, &["--src", "--junit", "--ktap"])?;
+    let opts = options(rest, &["--src", "--junit", "--ktap", "--verbose"])?;
     let opt = |name: &str| opts.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
     let subject = match opt("--src") {
         Some(src) => {
@@ -107,6 +107,9 @@ fn check_one(task: &str, rest: &[&str]) -> Result<ExitCode, String> {
     .map_err(|e| format!("cannot read the module: {e}"))?;
     let reports = check::run(&[subject])?;
     let report = &reports[0];
+    if opt("--verbose").is_some_and(|v| v != "0") {
+        println!("{}", report.transcript);
+    }
     print!("{}", report::text(report));
     if let Some(path) = opt("--junit") {
         write(path, &report::junit(&reports))?;

@@ -451,8 +451,13 @@ pub const CHECKS: &[Check] = &[
             ev.still_history()?;
             let count = ev.numbers("still", "count")?[0];
             let shown = ev.file("still", "s0")?.text.lines().count() as i64;
-            if ev.subject.task >= 6 {
-                let all = ev.file("reads", "d0")?.text.lines().count() as i64;
+            // The whole history, from task 6 on; without the debugfs file (see Task 6),
+            // what sysfs shows.
+            let all = match ev.subject.task {
+                6.. => ev.file("reads", "d0")?.text.lines().count() as i64,
+                _ => 0,
+            };
+            if all > 0 {
                 if count != all {
                     return Err(fail(format!(
                         "count {count}, but /sys/kernel/debug/taskmonitor lists {all} samples"
@@ -508,12 +513,13 @@ pub const CHECKS: &[Check] = &[
         id: "t2q3-drop-caches",
         task: 2,
         question: Some(3),
-        what: "`echo 2 > /proc/sys/vm/drop_caches` frees every sample",
+        what: "`echo 2 > /proc/sys/vm/drop_caches` frees the samples (10 may stay)",
         eval: |ev| {
             ev.still_history()?;
             let d = ev.numbers("drop", "drop")?;
+            // A shrinker may keep a few of the newest by design.
             let (count, lines) = (d[1], d[4]);
-            if count != 0 || lines != 0 {
+            if count > 10 || lines > 10 {
                 return Err(fail(format!(
                     "after drop_caches the count is {count} (from {}) and /sys/kernel/taskmonitor \
                      shows {lines} lines",

@@ -70,6 +70,10 @@ pub struct Report {
     pub results: Vec<(&'static Check, Verdict)>,
     /// Seconds of the VM's clock from the module's first step to its last.
     pub seconds: Option<f64>,
+    /// Each step and the seconds from its start to the next step's, by the VM's clock.
+    pub step_seconds: Vec<(String, f64)>,
+    /// Every step the module's checks ran: its commands, what they printed, its status.
+    pub transcript: String,
 }
 
 impl Report {
@@ -104,9 +108,9 @@ pub fn checks_for(task: u32) -> impl Iterator<Item = &'static Check> {
     lab.chain(CHECKS.iter().filter(|c| c.task == 0))
 }
 
-/// Marks the kernel log where a module's steps begin.
+/// The kernel log's mark of a module's first step (see [`script::steps`]).
 fn begin_mark(prefix: &str) -> String {
-    format!("taskmonitor-check: begin {prefix}")
+    format!("taskmonitor-check: {prefix} load")
 }
 
 /// Checks `subjects` one after the other in one VM.
@@ -217,10 +221,34 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
         let seconds = stamp(&begin_mark(prefix))
             .zip(stamp(&format!("taskmonitor-check: end {prefix}")))
             .map(|(b, e)| e - b);
+        let marks: Vec<(String, f64)> = segment
+            .lines()
+            .filter_map(|l| {
+                let rest = l.split_once(&format!("taskmonitor-check: {prefix} "))?.1;
+                Some((rest.to_string(), crate::output::log_time(l)?))
+            })
+            .chain(stamp(&format!("taskmonitor-check: end {prefix}")).map(|t| ("end".into(), t)))
+            .collect();
+        let step_seconds = marks
+            .windows(2)
+            .map(|w| (w[0].0.clone(), w[1].1 - w[0].1))
+            .collect();
+        let transcript = planned_steps
+            .iter()
+            .filter_map(|(name, _)| by_name.get(name.as_str()))
+            .map(|s| {
+                format!(
+                    "== {} [exit {}]\n$ {}\n{}\n",
+                    s.name, s.status, s.command, s.output
+                )
+            })
+            .collect();
         reports.push(Report {
             subject: subject.clone(),
             results,
             seconds,
+            step_seconds,
+            transcript,
         });
     }
     Ok(reports)

@@ -224,6 +224,8 @@ mod tests {
             subject,
             results,
             seconds: Some(9.4),
+            step_seconds: Vec::new(),
+            transcript: String::new(),
         }
     }
 

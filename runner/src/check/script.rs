@@ -60,13 +60,16 @@ pub(super) fn steps(subject: &Subject, prefix: &str) -> Vec<(String, String)> {
         ""
     };
     let mut steps = Vec::new();
-    let mut step = |name: &str, cmd: String| steps.push((format!("{prefix}:{name}"), cmd));
+    // Each step marks the kernel log, so a report there can be read against the steps.
+    let mut step = |name: &str, cmd: String| {
+        let mark = format!("echo 'taskmonitor-check: {prefix} {name}' > /dev/kmsg\n");
+        steps.push((format!("{prefix}:{name}"), mark + &cmd))
+    };
 
     step(
         "load",
         format!(
-            r#"echo 'taskmonitor-check: begin {prefix}' > /dev/kmsg
-ls /sys/kernel/debug/shrinker > /tmp/shr0; ls /sys/kernel/slab > /tmp/slab0
+            r#"ls /sys/kernel/debug/shrinker > /tmp/shr0; ls /sys/kernel/slab > /tmp/slab0
 A=$(burn); S=; C=; echo "target $A"
 insmod /lib/modules/{prefix}.ko target=$A{freq}; echo "status $?"
 for d in $(ls /sys/kernel/debug/shrinker | grep -vxF -f /tmp/shr0); do
@@ -92,9 +95,10 @@ for c in $(ls /sys/kernel/slab | grep -vxF -f /tmp/slab0); do
             "failslab",
             format!(
                 r#"if [ -z "$C" ]; then echo "no cache"; else
-c0=$(count); echo 1 > $C/failslab; echo Y > $F/cache-filter; echo N > $F/ignore-gfp-wait
-echo 0 > $F/verbose; echo -1 > $F/times; echo 1 > $F/interval; echo 100 > $F/probability
-sleep {short}; c1=$(count); sleep {short}; c2=$(count)
+echo Y > $F/cache-filter; echo N > $F/ignore-gfp-wait; echo 0 > $F/verbose
+echo -1 > $F/times; echo 1 > $F/interval; echo 100 > $F/probability
+# Counted after the switch: a sample allocated before it is never taken for the reserve's.
+echo 1 > $C/failslab; c0=$(count); sleep {short}; c1=$(count); sleep {short}; c2=$(count)
 echo 0 > $F/probability; echo 0 > $C/failslab
 t=0; until [ $(count) -gt $c2 ] || [ $t -ge 60 ]; do usleep 100000; t=$((t + 1)); done
 echo "failslab $c0 $c1 $c2 $(count)"; fi"#,
