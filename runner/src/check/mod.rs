@@ -31,12 +31,17 @@ pub struct Subject {
     pub task: u32,
     /// Whether it has the lab's `target` parameter.
     pub target: bool,
-    /// Whether it has a `frequency` parameter (ours): the checks then sample at 100 Hz,
+    /// Whether it has a `frequency` parameter (ours): the checks then sample at 200 Hz,
     /// else at the lab's 1 Hz, and take longer.
     pub frequency: bool,
 }
 
 impl Subject {
+    /// The seconds the checks let it sample between two reads of its history.
+    pub fn pace_seconds(&self) -> &'static str {
+        script::pace(self).short
+    }
+
     /// The module `ko`, checked as task `task`; its parameters read from its `.modinfo`.
     pub fn new(label: &str, ko: PathBuf, task: u32) -> std::io::Result<Self> {
         let bytes = std::fs::read(&ko)?;
@@ -161,12 +166,6 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
         let step = name.split_once(':').map_or(name.as_str(), |(_, s)| s);
         format!("stopped in step `{step}`: {why}{panic}")
     });
-    // What the VM's last steps found for the whole run.
-    let vm_health: Vec<String> = reasons
-        .iter()
-        .filter(|r| r.starts_with("kernel tainted") || r.starts_with("lockdep is off"))
-        .cloned()
-        .collect();
 
     let mut reports = Vec::new();
     for (i, (subject, (prefix, planned_steps))) in subjects.iter().zip(&planned).enumerate() {
@@ -207,7 +206,6 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
             steps: own,
             console: segment.to_string(),
             stopped,
-            vm_health: vm_health.clone(),
         };
         let results = checks_for(subject.task)
             .map(|c| (c, c.judge(&evidence)))

@@ -27,25 +27,28 @@ objs() {
   o=; [ -n "$C" ] && { echo 1 > $C/shrink; o=$(cut -d' ' -f1 $C/objects 2>/dev/null); }
   echo ${o:-0}
 }
+# The taint flags, and whether lockdep is on (-1 without lockdep).
+health() {
+  l=$(grep debug_locks: /proc/lockdep_stats 2>/dev/null | tr -dc 0-9)
+  echo "health $(cat /proc/sys/kernel/tainted) ${l:--1}"
+}
 # What the history looks like through the module's files.
 sig() { echo $(count) $(cat $SYS 2>/dev/null | md5sum) $(cat $D 2>/dev/null | md5sum); }
 "#;
 
-/// How long to let the module sample: it samples at 100 Hz with `frequency=100`, at the
+/// How long to let the module sample: it samples at 200 Hz with `frequency=200`, at the
 /// lab's 1 Hz without the parameter.
-struct Pace {
+pub(super) struct Pace {
     /// Seconds of sampling that give a handful of samples.
-    short: &'static str,
+    pub(super) short: &'static str,
     /// Seconds between two readings of a history that must hold still.
     still: &'static str,
 }
 
-/// The steps of one module, named `PREFIX:step`.
-pub(super) fn steps(subject: &Subject, prefix: &str) -> Vec<(String, String)> {
-    let task = subject.task;
-    let pace = if subject.frequency {
+pub(super) fn pace(subject: &Subject) -> Pace {
+    if subject.frequency {
         Pace {
-            short: "1",
+            short: "0.5",
             still: "0.3",
         }
     } else {
@@ -53,9 +56,15 @@ pub(super) fn steps(subject: &Subject, prefix: &str) -> Vec<(String, String)> {
             short: "3",
             still: "2.5",
         }
-    };
+    }
+}
+
+/// The steps of one module, named `PREFIX:step`.
+pub(super) fn steps(subject: &Subject, prefix: &str) -> Vec<(String, String)> {
+    let task = subject.task;
+    let pace = pace(subject);
     let freq = if subject.frequency {
-        " frequency=100"
+        " frequency=200"
     } else {
         ""
     };
@@ -69,7 +78,7 @@ pub(super) fn steps(subject: &Subject, prefix: &str) -> Vec<(String, String)> {
     step(
         "load",
         format!(
-            r#"ls /sys/kernel/debug/shrinker > /tmp/shr0; ls /sys/kernel/slab > /tmp/slab0
+            r#"health; ls /sys/kernel/debug/shrinker > /tmp/shr0; ls /sys/kernel/slab > /tmp/slab0
 A=$(burn); S=; C=; echo "target $A"
 insmod /lib/modules/{prefix}.ko target=$A{freq}; echo "status $?"
 for d in $(ls /sys/kernel/debug/shrinker | grep -vxF -f /tmp/shr0); do
@@ -204,9 +213,8 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
             "kill $B $E $Z 2>/dev/null; rmmod taskmonitor; echo \"status $?\"; \
              echo \"loaded $(grep -c '^taskmonitor ' /proc/modules)\"; \
              [ -n \"$C\" ] && [ -e \"$C\" ] && echo \"cache left\"; \
-             echo scan > /sys/kernel/debug/kmemleak; sleep 5; \
-             echo scan > /sys/kernel/debug/kmemleak; cat /sys/kernel/debug/kmemleak; \
-             echo clear > /sys/kernel/debug/kmemleak; \
+             K=/sys/kernel/debug/kmemleak; echo scan > $K; sleep 5; echo scan > $K; \
+             echo scan > $K; cat $K; echo clear > $K; health; \
              echo 'taskmonitor-check: end {prefix}' > /dev/kmsg; \
              B=; E=; Z=; true"
         ),
