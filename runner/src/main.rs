@@ -93,10 +93,25 @@ fn check_one(task: &str, rest: &[&str]) -> Result<ExitCode, String> {
     let task = parse_task(task)?;
     let opts = options(rest, &["--src", "--junit", "--ktap", "--verbose"])?;
     let opt = |name: &str| opts.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    // Before the VM: a report that cannot be written would lose the run.
+    for flag in ["--junit", "--ktap"] {
+        if let Some(path) = opt(flag) {
+            write(path, "")?;
+        }
+    }
     let subject = match opt("--src") {
         Some(src) => {
             let src = Path::new(src);
-            Subject::new(&label(src), built(src)?, task)
+            let ko = built(src).inspect_err(|e| {
+                // The reports say so too, for CI.
+                if let Some(path) = opt("--junit") {
+                    let _ = write(path, &report::junit(task, &[], &[(label(src), e.clone())]));
+                }
+                if let Some(path) = opt("--ktap") {
+                    let _ = write(path, &report::ktap_unbuilt(e));
+                }
+            })?;
+            Subject::new(&label(src), ko, task)
         }
         None => Subject::new(
             &format!("stage {task}"),
@@ -112,7 +127,7 @@ fn check_one(task: &str, rest: &[&str]) -> Result<ExitCode, String> {
     }
     print!("{}", report::text(report));
     if let Some(path) = opt("--junit") {
-        write(path, &report::junit(&reports))?;
+        write(path, &report::junit(task, &reports, &[]))?;
     }
     if let Some(path) = opt("--ktap") {
         write(path, &report::ktap(report))?;
@@ -124,6 +139,23 @@ fn check_all(task: &str, dir: &str, rest: &[&str]) -> Result<ExitCode, String> {
     let task = parse_task(task)?;
     let opts = options(rest, &["--junit", "--table"])?;
     let opt = |name: &str| opts.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    let table = opt("--table")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| work_dir().join("check-all"));
+    // Before the VMs: a table or report that cannot be written would lose the runs.
+    if let Some(dir) = table.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    for path in [
+        format!("{}.md", table.display()),
+        format!("{}.csv", table.display()),
+    ]
+    .iter()
+    .map(String::as_str)
+    .chain(opt("--junit"))
+    {
+        write(path, "")?;
+    }
     let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{dir}: {e}"))?
         .filter_map(|e| e.ok())
@@ -151,9 +183,6 @@ fn check_all(task: &str, dir: &str, rest: &[&str]) -> Result<ExitCode, String> {
     }
     let (md, csv) = report::table(task, &rows);
     println!("\n{md}");
-    let table = opt("--table")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| work_dir().join("check-all"));
     write(&format!("{}.md", table.display()), &md)?;
     write(&format!("{}.csv", table.display()), &csv)?;
     println!("table written to {0}.md and {0}.csv", table.display());
@@ -161,8 +190,14 @@ fn check_all(task: &str, dir: &str, rest: &[&str]) -> Result<ExitCode, String> {
         .iter()
         .all(|(_, r)| r.as_ref().is_ok_and(Report::passed));
     if let Some(path) = opt("--junit") {
-        let reports: Vec<Report> = rows.into_iter().filter_map(|(_, r)| r.ok()).collect();
-        write(path, &report::junit(&reports))?;
+        let (mut reports, mut unbuilt) = (Vec::new(), Vec::new());
+        for (name, row) in rows {
+            match row {
+                Ok(r) => reports.push(r),
+                Err(e) => unbuilt.push((name, e)),
+            }
+        }
+        write(path, &report::junit(task, &reports, &unbuilt))?;
     }
     Ok(exit(passed))
 }

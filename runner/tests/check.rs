@@ -135,6 +135,7 @@ fn bad_arguments_get_a_clear_error() {
         ],
     );
     let missing = root.path().join("missing").display().to_string();
+    let unwritable = root.path().join("missing/report.xml").display().to_string();
     for (args, message) in [
         (vec!["check", "8"], "TASK must be a task of the lab, 1 to 7"),
         (vec!["check", "x"], "TASK must be a task of the lab, 1 to 7"),
@@ -154,11 +155,33 @@ fn bad_arguments_get_a_clear_error() {
             "TASK must be a task of the lab",
         ),
         (vec!["shell", "--src", &no_kbuild], "no Kbuild file"),
+        (vec!["check", "1", "--junit", &unwritable], "cannot write"),
+        (
+            vec!["check-all", "1", &missing, "--junit", &unwritable],
+            "cannot write",
+        ),
     ] {
         let (code, _, err) = vm(&args);
         assert_eq!(code, 2, "vm {args:?}: exit {code}, {err}");
         assert!(err.contains(message), "vm {args:?} said {err:?}");
     }
+    // A module that does not build is a failure in the reports for CI too.
+    let junit = root.path().join("junit.xml").display().to_string();
+    let ktap = root.path().join("report.ktap").display().to_string();
+    let (code, _, _) = vm(&[
+        "check", "1", "--src", &broken, "--junit", &junit, "--ktap", &ktap,
+    ]);
+    assert_eq!(code, 2);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<failure message=") && xml.contains("undeclared"),
+        "{xml}"
+    );
+    let ktap = std::fs::read_to_string(&ktap).unwrap();
+    assert!(
+        ktap.starts_with("KTAP version 1\n1..1\n") && ktap.ends_with("not ok 1 build\n"),
+        "{ktap}"
+    );
 }
 
 /// `check-all`: every folder, one VM each, and the table; a folder that does not build is

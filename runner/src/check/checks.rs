@@ -62,6 +62,9 @@ pub struct Evidence<'a> {
     pub console: String,
     /// Why the VM stopped before its end, if it did: the reasons and the step it was in.
     pub stopped: Option<String>,
+    /// What kmemleak reported at the very end of the VM, for its last module: objects
+    /// it reports a scan later than the module's own.
+    pub late_leaks: Option<String>,
 }
 
 fn fail(msg: impl Into<String>) -> Verdict {
@@ -220,12 +223,6 @@ fn count_pid(samples: &[Sample], pid: i64) -> usize {
     samples.iter().filter(|s| s.pid == pid).count()
 }
 
-/// Whether `old`'s lines are the last lines of `new` (a history only grew at its head).
-fn ends_with(new: &str, old: &str) -> bool {
-    let (new, old): (Vec<&str>, Vec<&str>) = (new.lines().collect(), old.lines().collect());
-    new.ends_with(&old)
-}
-
 /// A few lines of text, for the report.
 fn excerpt(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -272,7 +269,18 @@ pub const CHECKS: &[Check] = &[
                     "/sys/kernel/taskmonitor is empty after {} s of sampling",
                     ev.subject.pace_seconds()
                 ))),
-                (Some(a), Some(b)) if a != b || g2.len() > g1.len() => Ok(()),
+                // A history: more lines, or a full page whose first line is newer.
+                (Some(a), Some(b))
+                    if g2.len() >= 2
+                        && (g2.len() > g1.len()
+                            || (a != b && ev.file("grow", "g1")?.bytes + 200 >= PAGE_SIZE)) =>
+                {
+                    Ok(())
+                }
+                (Some(_), Some(_)) if g2.len() < 2 => Err(fail(format!(
+                    "one line after {0} s and {0} s more: a single sample, not a history",
+                    ev.subject.pace_seconds()
+                ))),
                 _ => Err(fail(format!(
                     "no new sample in {} s: the first line stayed {:?}",
                     ev.subject.pace_seconds(),
@@ -408,9 +416,10 @@ pub const CHECKS: &[Check] = &[
         what: "everything is freed at unload (kmemleak finds no leak)",
         eval: |ev| {
             let out = &ev.step("unload")?.output;
-            match out.find("unreferenced object") {
-                Some(at) => Err(fail(format!("kmemleak reports:\n{}", excerpt(&out[at..])))),
-                None => Ok(()),
+            let report = out[out.find("unreferenced object").unwrap_or(out.len())..].to_string();
+            match ev.late_leaks.clone().filter(|_| report.is_empty()).unwrap_or(report) {
+                r if r.is_empty() => Ok(()),
+                r => Err(fail(format!("kmemleak reports:\n{}", excerpt(&r)))),
             }
         },
     },
@@ -459,7 +468,14 @@ pub const CHECKS: &[Check] = &[
             // All of a history that fits on sysfs's page; at least what it shows of a
             // larger one. The debugfs file's length is Task 6's check.
             let page = ev.file("still", "s0")?;
-            if count < shown || (page.bytes + 200 < PAGE_SIZE && count != shown) {
+            // A shrinker may keep (and not count) the newest 10, as drop_caches allows.
+            let all_shown = page.bytes + 200 < PAGE_SIZE;
+            let fits = if all_shown {
+                (shown - 10..=shown).contains(&count)
+            } else {
+                count >= shown - 10
+            };
+            if !fits {
                 return Err(fail(format!(
                     "count {count}, but /sys/kernel/taskmonitor shows {shown} samples"
                 )));
@@ -494,7 +510,14 @@ pub const CHECKS: &[Check] = &[
             };
             let before: Vec<&str> = before.lines().collect();
             let after: Vec<&str> = after.lines().collect();
-            let kept = before.len().min((c0 - 5) as usize);
+            // The whole history loses its 5 oldest; a full sysfs page shows the same newest.
+            let whole = ev.subject.task >= 6
+                || ev.file("scan", "y0")?.bytes + 200 < PAGE_SIZE;
+            let kept = if whole {
+                before.len().saturating_sub(5)
+            } else {
+                before.len()
+            };
             if after != before[..kept] {
                 return Err(fail(format!(
                     "not the oldest: before the scan the history began\n{}\nafter it\n{}",
@@ -513,6 +536,12 @@ pub const CHECKS: &[Check] = &[
         eval: |ev| {
             ev.still_history()?;
             let d = ev.numbers("drop", "drop")?;
+            if d[0] <= 10 {
+                return Err(Verdict::Skip(format!(
+                    "only {} samples held: too few to tell (a shrinker may keep 10)",
+                    d[0]
+                )));
+            }
             // A shrinker may keep a few of the newest by design.
             let (count, lines) = (d[1], d[4]);
             if count > 10 || lines > 10 {
@@ -664,7 +693,7 @@ pub const CHECKS: &[Check] = &[
             }
             let lines = all.text.lines().count() as i64;
             let count = ev.numbers("still", "count")?[0];
-            if ev.words("load", "shrinker").is_ok() && lines != count {
+            if ev.words("load", "shrinker").is_ok() && !(lines - 10..=lines).contains(&count) {
                 return Err(fail(format!(
                     "{lines} lines, but the shrinker counts {count} samples"
                 )));
@@ -760,7 +789,7 @@ pub const CHECKS: &[Check] = &[
                     "nothing to compare: no new sample of the process written once",
                 ));
             }
-            if nb > ne + 3 + ne / 10 {
+            if nb > ne + 3 + ne / 10 || (ne >= 2 && 2 * nb >= 3 * ne) {
                 return Err(fail(format!(
                     "after `echo {}` a second time (status {}), {nb} new samples of it against {ne} \
                      of a process written once",
@@ -815,17 +844,28 @@ pub const CHECKS: &[Check] = &[
             let a = ev.numbers("add", "add")?;
             let p = ev.numbers("refuse", "pids")?;
             let (b0, b1) = (ev.file("refuse", "b0")?.text, ev.file("refuse", "b1")?.text);
-            if !ends_with(&b1, &b0) {
+            // Each process's samples, in order: a history per process (the lab's Task 7 Q1)
+            // lists them apart, one shared history interleaved.
+            let before = parse_samples(&b0).map_err(fail)?;
+            let after = parse_samples(&b1).map_err(fail)?;
+            let of = |samples: &[Sample], pid: i64| -> Vec<String> {
+                samples
+                    .iter()
+                    .filter(|s| s.pid == pid)
+                    .map(|s| s.line.clone())
+                    .collect()
+            };
+            let kept = before
+                .iter()
+                .all(|s| of(&after, s.pid).ends_with(&of(&before, s.pid)));
+            if !kept {
                 return Err(fail(format!(
                     "samples recorded before the writes are gone or changed:\nbefore\n{}\nafter\n{}",
                     excerpt(&b0),
                     excerpt(&b1)
                 )));
             }
-            let (s1, s2) = (
-                parse_samples(&b1).map_err(fail)?,
-                ev.samples("refuse", "b2")?,
-            );
+            let (s1, s2) = (after, ev.samples("refuse", "b2")?);
             for pid in [a[0], a[2]] {
                 if count_pid(&s2, pid) <= count_pid(&s1, pid) {
                     return Err(fail(format!("pid {pid} is no longer sampled")));

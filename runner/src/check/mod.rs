@@ -135,6 +135,8 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
         seconds += if subject.frequency { 60 } else { 150 } + 10 * subject.task as u64;
         planned.push((prefix, steps));
     }
+    // KASAN's checks make everything slower.
+    let seconds = if crate::kasan() { 3 * seconds } else { seconds };
     let scenario = scenario.timeout(Duration::from_secs(seconds));
     let (steps, console, reasons) = match scenario.run() {
         Ok(run) => (run.steps, run.console, Vec::new()),
@@ -155,7 +157,11 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
     let stop_reason = first_missing.as_ref().map(|name| {
         let why = reasons
             .iter()
-            .find(|r| r.starts_with("timed out") || r.starts_with("the VM stopped"))
+            .find(|r| {
+                r.starts_with("timed out")
+                    || r.starts_with("the VM stopped")
+                    || r.contains("broke the markers")
+            })
             .cloned()
             .unwrap_or_else(|| "the VM stopped".into());
         let panic = console
@@ -201,11 +207,18 @@ pub fn run(subjects: &[Subject]) -> Result<Vec<Report>, String> {
         } else {
             Some("not run: the VM stopped during an earlier module".into())
         };
+        // The VM's last kmemleak scan, after every module's.
+        let late_leaks = reasons
+            .iter()
+            .find(|r| r.starts_with("kmemleak:"))
+            .filter(|_| i + 1 == subjects.len() && reached_end)
+            .cloned();
         let evidence = Evidence {
             subject,
             steps: own,
             console: segment.to_string(),
             stopped,
+            late_leaks,
         };
         let results = checks_for(subject.task)
             .map(|c| (c, c.judge(&evidence)))

@@ -54,6 +54,16 @@ fn counts(report: &Report) -> (usize, usize, usize) {
     )
 }
 
+/// The KTAP report of a module that did not build.
+pub fn ktap_unbuilt(error: &str) -> String {
+    let mut out = String::from("KTAP version 1\n1..1\n");
+    for l in error.lines() {
+        writeln!(out, "# {l}").unwrap();
+    }
+    out.push_str("not ok 1 build\n");
+    out
+}
+
 /// A KTAP report: one test per check, named by its id, the question and the evidence as
 /// diagnostics.
 pub fn ktap(report: &Report) -> String {
@@ -81,9 +91,23 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// JUnit XML: a test suite per module, a test case per check (its class the lab question).
-pub fn junit(reports: &[Report]) -> String {
+/// JUnit XML: a test suite per module, a test case per check (its class the lab question);
+/// a module that did not build, `(name, error)` in `unbuilt`, is a suite of one failed
+/// case, so an autograder counts it.
+pub fn junit(task: u32, reports: &[Report], unbuilt: &[(String, String)]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    for (name, error) in unbuilt {
+        writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"1\" failures=\"1\" skipped=\"0\">\n    \
+             <testcase classname=\"Build\" name=\"build: the module builds as taskmonitor.ko\">\n      \
+             <failure message=\"{}\">{}</failure>\n    </testcase>\n  </testsuite>",
+            xml(&format!("taskmonitor task {task}: {name}")),
+            xml(error.lines().next().unwrap_or("")),
+            xml(error)
+        )
+        .unwrap();
+    }
     for report in reports {
         let (_, fail, skip) = counts(report);
         writeln!(
@@ -133,7 +157,8 @@ fn xml(s: &str) -> String {
             '<' => "&lt;".to_string(),
             '>' => "&gt;".to_string(),
             '"' => "&quot;".to_string(),
-            c if c.is_control() && c != '\n' && c != '\t' => format!("&#{};", c as u32),
+            // XML 1.0 allows no other control character, not even as a reference.
+            c if c.is_control() && c != '\n' && c != '\t' => "\u{fffd}".to_string(),
             c => c.to_string(),
         })
         .collect()
@@ -251,9 +276,17 @@ mod tests {
 
     #[test]
     fn junit_is_escaped_and_counts() {
-        let xml = junit(&[report()]);
+        let xml = junit(1, &[report()], &[("bob".into(), "no Kbuild <file>".into())]);
+        assert!(
+            xml.contains("<failure message=\"no Kbuild &lt;file&gt;\">"),
+            "{xml}"
+        );
         assert!(xml.contains("<testsuite name=\"taskmonitor task 1: alice &lt;1&gt;\" tests=\"12\" failures=\"1\" skipped=\"1\">"), "{xml}");
         assert!(xml.contains("<failure message=\"no new sample\">no new sample\nfirst line &quot;pid 1&quot;</failure>"), "{xml}");
-        assert_eq!(xml.matches("<testcase ").count(), 12);
+        assert_eq!(
+            xml.matches("<testcase ").count(),
+            13,
+            "12 checks and a build"
+        );
     }
 }

@@ -32,8 +32,13 @@ health() {
   l=$(grep debug_locks: /proc/lockdep_stats 2>/dev/null | tr -dc 0-9)
   echo "health $(cat /proc/sys/kernel/tainted) ${l:--1}"
 }
+# The debugfs file, read for 10 s and 4 MB at most: a seq_file whose `next` never ends
+# would fill memory, then hang the run.
+dbg() { timeout 10 cat $D 2>/dev/null | head -c 4000000; }
 # What the history looks like through the module's files.
-sig() { echo $(count) $(cat $SYS 2>/dev/null | md5sum) $(cat $D 2>/dev/null | md5sum); }
+sig() { echo $(count) $(cat $SYS 2>/dev/null | md5sum) $(dbg | md5sum); }
+# A process that burns CPU in user space, a child of this shell (so `wait` reaps it): $!.
+burner() { sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & }
 "#;
 
 /// How long to let the module sample: it samples at 200 Hz with `frequency=200`, at the
@@ -79,15 +84,16 @@ pub(super) fn steps(subject: &Subject, prefix: &str) -> Vec<(String, String)> {
         "load",
         format!(
             r#"health; ls /sys/kernel/debug/shrinker > /tmp/shr0; ls /sys/kernel/slab > /tmp/slab0
-A=$(burn); S=; C=; echo "target $A"
+burner; A=$!; S=; C=; CS=; echo "target $A"
 insmod /lib/modules/{prefix}.ko target=$A{freq}; echo "status $?"
 for d in $(ls /sys/kernel/debug/shrinker | grep -vxF -f /tmp/shr0); do
   echo "shrinker $d"; S=/sys/kernel/debug/shrinker/$d; done
 for c in $(ls /sys/kernel/slab | grep -vxF -f /tmp/slab0); do
-  echo "cache $c"; case "$C" in *sample*) ;; *) C=/sys/kernel/slab/$c ;; esac; done"#
+  echo "cache $c"; CS="$CS /sys/kernel/slab/$c"
+  case "$C" in *sample*) ;; *) C=/sys/kernel/slab/$c ;; esac; done"#
         ),
     );
-    let debugfs = if task >= 6 { "cat $D > /tmp/g3; " } else { "" };
+    let debugfs = if task >= 6 { "dbg > /tmp/g3; " } else { "" };
     let show_debugfs = if task >= 6 { "; show g3 /tmp/g3" } else { "" };
     step(
         "grow",
@@ -106,9 +112,11 @@ for c in $(ls /sys/kernel/slab | grep -vxF -f /tmp/slab0); do
                 r#"if [ -z "$C" ]; then echo "no cache"; else
 echo Y > $F/cache-filter; echo N > $F/ignore-gfp-wait; echo 0 > $F/verbose
 echo -1 > $F/times; echo 1 > $F/interval; echo 100 > $F/probability
-# Counted after the switch: a sample allocated before it is never taken for the reserve's.
-echo 1 > $C/failslab; c0=$(count); sleep {short}; c1=$(count); sleep {short}; c2=$(count)
-echo 0 > $F/probability; echo 0 > $C/failslab
+# Every new cache fails. Counted right after the switch, without a fork: a sample allocated
+# before it is not taken for the reserve's, and a small reserve is not used up unseen.
+for c in $CS; do echo 1 > $c/failslab; done; read -r _ c0 < $S/count
+c0=${{c0:-0}}; sleep {short}; c1=$(count); sleep {short}; c2=$(count)
+echo 0 > $F/probability; for c in $CS; do echo 0 > $c/failslab; done
 t=0; until [ $(count) -gt $c2 ] || [ $t -ge 60 ]; do usleep 100000; t=$((t + 1)); done
 echo "failslab $c0 $c1 $c2 $(count)"; fi"#,
                 short = pace.short
@@ -121,7 +129,7 @@ echo "failslab $c0 $c1 $c2 $(count)"; fi"#,
         step(
             "concurrent",
             format!("(for i in $(seq 15); do echo 2 > /proc/sys/vm/drop_caches; done) & W=$!
-bad=0; for i in $(seq 15); do cat $SYS > /tmp/r; grep -qvE '^pid [0-9]+ usr [0-9]+ sys [0-9]+' /tmp/r && bad=$((bad + 1)); done
+bad=0; for i in $(seq 15); do cat $SYS > /tmp/r; grep -qvE '^pid[[:space:]]+[0-9]+[[:space:]]+usr[[:space:]]+[0-9]+[[:space:]]+sys[[:space:]]+[0-9]+' /tmp/r && bad=$((bad + 1)); done
 wait $W; echo \"malformed $bad of 15\"; sleep {short}",
                 short = pace.short
             ),
@@ -130,18 +138,25 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
     step(
         "still",
         format!(
-            "kill $A; wait $A 2>/dev/null; p=; for i in $(seq 20); do q=$(sig); \
+            "{fill}kill $A; wait $A 2>/dev/null; p=; for i in $(seq 20); do q=$(sig); \
              [ \"$q\" = \"$p\" ] && break; p=$q; sleep {still}; done; \
              [ \"$q\" = \"$p\" ] && echo still || echo moving; echo count $(count) objects $(objs); \
              cat $SYS > /tmp/s0; show s0 /tmp/s0",
-            still = pace.still
+            still = pace.still,
+            // Enough samples for the scan of 5 to leave some (the lab's 1 Hz is slow).
+            fill = if task >= 2 {
+                "t=0; until [ -z \"$S\" ] || [ $(count) -ge 8 ] || [ $t -ge 150 ]; do \
+                 usleep 100000; t=$((t + 1)); done; "
+            } else {
+                ""
+            }
         ),
     );
     if task >= 6 {
         step(
             "reads",
-            "cat $D > /tmp/d0; show d0 /tmp/d0; \
-             for bs in 1 7 4096 65536; do echo \"bs $bs $(dd if=$D bs=$bs 2>/dev/null | md5sum)\"; done; \
+            "dbg > /tmp/d0; show d0 /tmp/d0; \
+             for bs in 1 7 4096 65536; do echo \"bs $bs $(timeout 10 dd if=$D bs=$bs 2>/dev/null | head -c 4000000 | md5sum)\"; done; \
              echo \"cat $(md5sum < /tmp/d0)\""
                 .to_string(),
         );
@@ -149,8 +164,8 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
     if task >= 2 {
         let (before, after) = if task >= 6 {
             (
-                "cat $D > /tmp/x0; ",
-                "cat $D > /tmp/x1; show x0 /tmp/x0; show x1 /tmp/x1; ",
+                "dbg > /tmp/x0; ",
+                "dbg > /tmp/x1; show x0 /tmp/x0; show x1 /tmp/x1; ",
             )
         } else {
             ("", "")
@@ -159,13 +174,16 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
             "scan",
             format!(
                 "if [ -z \"$S\" ]; then echo 'no shrinker'; else c0=$(count); {before}\
-                 cat $SYS > /tmp/y0; echo '0 0 5' > $S/scan; echo \"status $?\"; c1=$(count); \
+                 cat $SYS > /tmp/y0; m=$(cut -d' ' -f1 $S/count | head -n 1); \
+                 echo \"${{m:-0}} 0 5\" > $S/scan; echo \"status $?\"; c1=$(count); \
                  cat $SYS > /tmp/y1; {after}echo \"count $c0 $c1\"; show y0 /tmp/y0; show y1 /tmp/y1; fi"
             ),
         );
         step(
             "drop",
-            "o0=$(objs); c0=$(count); echo 2 > /proc/sys/vm/drop_caches; \
+            // Again while the count falls: with other `seeks`, a pass scans only part.
+            "o0=$(objs); c0=$(count); p=$c0; for i in 1 2 3; do \
+             echo 2 > /proc/sys/vm/drop_caches; n=$(count); [ $n -lt $p ] || break; p=$n; done; \
              echo \"drop $c0 $(count) $o0 $(objs) $(cat $SYS | wc -l)\"; \
              [ -n \"$C\" ] && echo \"per-slab $(cat $C/objs_per_slab)\"; true"
                 .to_string(),
@@ -175,9 +193,9 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
         step(
             "add",
             format!(
-                "B=$(burn); E=$(burn); echo $B > $D; sb=$?; echo $E > $D; se=$?; sleep {short}; \
-                 cat $D > /tmp/m1; echo $B > $D; sd=$?; cat $D > /tmp/m2; sleep {short}; \
-                 cat $D > /tmp/m3; echo \"add $B $sb $E $se dup $sd\"; \
+                "burner; B=$!; burner; E=$!; echo $B > $D; sb=$?; echo $E > $D; se=$?; sleep {short}; \
+                 dbg > /tmp/m1; echo $B > $D; sd=$?; dbg > /tmp/m2; sleep {short}; \
+                 dbg > /tmp/m3; echo \"add $B $sb $E $se dup $sd\"; \
                  show m1 /tmp/m1; show m2 /tmp/m2; show m3 /tmp/m3",
                 short = pace.short
             ),
@@ -191,9 +209,9 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
         step(
             "refuse",
             format!(
-                "sleep 1000 & Z=$!; X=$(burn); kill $X; wait $X 2>/dev/null; \
+                "sleep 1000 & Z=$!; sleep 0 & X=$!; wait $X; \
                  w() {{ echo \"$2\" > $D; echo \"write $1 $?\"; }}; \
-                 cat $D > /tmp/b0; {writes}; cat $D > /tmp/b1; sleep {short}; cat $D > /tmp/b2; \
+                 dbg > /tmp/b0; {writes}; dbg > /tmp/b1; sleep {short}; dbg > /tmp/b2; \
                  echo \"pids $Z $X\"; show b0 /tmp/b0; show b1 /tmp/b1; show b2 /tmp/b2",
                 short = pace.short
             ),
@@ -201,8 +219,8 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
         step(
             "remove",
             format!(
-                "echo -$E > $D; echo \"status $?\"; cat $D > /tmp/r1; sleep {short}; \
-                 cat $D > /tmp/r2; show r1 /tmp/r1; show r2 /tmp/r2",
+                "echo -$E > $D; echo \"status $?\"; dbg > /tmp/r1; sleep {short}; \
+                 dbg > /tmp/r2; show r1 /tmp/r1; show r2 /tmp/r2",
                 short = pace.short
             ),
         );
@@ -210,7 +228,7 @@ wait $W; echo \"malformed $bad of 15\"; sleep {short}",
     step(
         "unload",
         format!(
-            "kill $B $E $Z 2>/dev/null; rmmod taskmonitor; echo \"status $?\"; \
+            "kill $B $E $Z 2>/dev/null; wait $B $E $Z 2>/dev/null; rmmod taskmonitor; echo \"status $?\"; \
              echo \"loaded $(grep -c '^taskmonitor ' /proc/modules)\"; \
              [ -n \"$C\" ] && [ -e \"$C\" ] && echo \"cache left\"; \
              K=/sys/kernel/debug/kmemleak; echo scan > $K; sleep 5; echo scan > $K; \
