@@ -110,21 +110,26 @@ fuzz: setup
 
 # Everything, with the VM tests on the test kernel, then on the KASAN kernel the KUnit
 # suite and the stress of the modules that together reach all of common/ (kasan-subset).
+# Each module's stress runs once: those three on KASAN (the same kernel plus KASAN), the
+# other stages' on the test kernel.
 test: modules guest-tools fmt-check clippy c-check miri loom fuzz-quick book bench-check
 	./scripts/stage-readmes.sh --check
-	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace
+	TASKMONITOR_KDIR=$(KDIR) cargo test --workspace -- $(addprefix --skip ,$(KASAN_STRESS))
 	$(MAKE) --no-print-directory kasan-subset
 
-# `make test`, and the other VM tests on the KASAN kernel as well (every stage's stress).
+# `make test`, the stress of stages 3 and 7 and the C reference on the test kernel too,
+# and the other VM tests on the KASAN kernel as well (every stage's stress).
 KASAN_REST = $(patsubst runner/tests/%.rs,--test %,$(filter-out runner/tests/kunit.rs \
 	runner/tests/bench_%,$(wildcard runner/tests/*.rs)))
 test-full: test
+	TASKMONITOR_KDIR=$(KDIR) cargo test -p runner --test stress -- --exact $(KASAN_STRESS)
 	$(KASAN_ENV) cargo test -p runner $(KASAN_REST) -- $(addprefix --skip ,$(KASAN_STRESS))
 
 # All `unsafe` code is in common/. KUnit drives every wrapper; stage 3 (its slab cache
 # without a pool) and stage 7 (every other wrapper), in Rust and in C, are the stress runs
 # that reach all of it. Stages 1, 2, 4, 5 and 6 use subsets of the same wrappers: their
-# stress runs on the test kernel, and on KASAN in `make test-full`.
+# stress runs on the test kernel, and on KASAN in `make test-full` (which also runs these
+# three on the test kernel).
 KASAN_STRESS := stage3_under_stress stage7_under_stress c_reference_under_stress
 kasan-subset: modules-kasan guest-tools
 	$(KASAN_ENV) cargo test -p runner --test kunit

@@ -239,8 +239,14 @@ fn check_all_writes_a_table_of_every_submission() {
         "{csv}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
+    let alice = format!(
+        "<testsuite name=\"taskmonitor task 1: alice\" tests=\"{}\" failures=\"0\"",
+        ids.len()
+    );
+    assert!(xml.contains(&alice), "{xml}");
     assert!(
-        xml.contains("taskmonitor task 1: alice") && !xml.contains("<failure"),
+        xml.contains("<testsuite name=\"taskmonitor task 1: bob\" tests=\"1\" failures=\"1\"")
+            && xml.matches("<failure").count() == 1,
         "{xml}"
     );
 }

@@ -503,16 +503,20 @@ pub const CHECKS: &[Check] = &[
                     c0 - c1
                 )));
             }
-            let (before, after) = if ev.subject.task >= 6 {
-                (ev.file("scan", "x0")?.text, ev.file("scan", "x1")?.text)
-            } else {
-                (ev.file("scan", "y0")?.text, ev.file("scan", "y1")?.text)
-            };
+            // The whole history, from the debugfs file when it lists all the shrinker
+            // counts (Task 6 judges the file), else what sysfs shows: the whole history
+            // loses its 5 oldest, a full sysfs page shows the same newest.
+            let debugfs = match ev.subject.task {
+                6.. => Some((ev.file("scan", "x0")?.text, ev.file("scan", "x1")?.text)),
+                _ => None,
+            }
+            .filter(|(x0, _)| x0.lines().count() as i64 == c0);
+            let sysfs = ev.file("scan", "y0")?;
+            let whole = debugfs.is_some() || sysfs.bytes + 200 < PAGE_SIZE;
+            let (before, after) =
+                debugfs.unwrap_or((sysfs.text, ev.file("scan", "y1")?.text));
             let before: Vec<&str> = before.lines().collect();
             let after: Vec<&str> = after.lines().collect();
-            // The whole history loses its 5 oldest; a full sysfs page shows the same newest.
-            let whole = ev.subject.task >= 6
-                || ev.file("scan", "y0")?.bytes + 200 < PAGE_SIZE;
             let kept = if whole {
                 before.len().saturating_sub(5)
             } else {
@@ -536,6 +540,12 @@ pub const CHECKS: &[Check] = &[
         eval: |ev| {
             ev.still_history()?;
             let d = ev.numbers("drop", "drop")?;
+            if ev.words("load", "shrinker").is_err() && d[4] > 10 {
+                return Err(fail(format!(
+                    "no shrinker (see Task 2 Q2): /sys/kernel/taskmonitor shows {} lines after it",
+                    d[4]
+                )));
+            }
             if d[0] <= 10 {
                 return Err(Verdict::Skip(format!(
                     "only {} samples held: too few to tell (a shrinker may keep 10)",
