@@ -522,6 +522,16 @@ pub const CHECKS: &[Check] = &[
             } else {
                 before.len()
             };
+            // Which samples went: the newest ones, when what is left starts further down.
+            if let Some(gone) = (1..before.len()).find(|&k| after.first() == before.get(k)) {
+                if after != before[..kept] && before[gone..].starts_with(&after[..after.len().min(before.len() - gone)]) {
+                    return Err(fail(format!(
+                        "the {gone} newest samples were freed, not the 5 oldest: the history began\n{}\nand after the scan\n{}",
+                        excerpt(&before.join("\n")),
+                        excerpt(&after.join("\n"))
+                    )));
+                }
+            }
             if after != before[..kept] {
                 return Err(fail(format!(
                     "not the oldest: before the scan the history began\n{}\nafter it\n{}",
