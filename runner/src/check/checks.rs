@@ -116,6 +116,29 @@ impl Evidence<'_> {
         parse_samples(whole).map_err(fail)
     }
 
+    /// Whether loading added a shrinker (`what` = "shrinker") or a slab cache ("cache").
+    fn added(&self, what: &str) -> bool {
+        self.words("load", what).is_ok()
+    }
+
+    /// The module's shrinker, which the checks of its count need.
+    fn shrinker(&self) -> Result<(), Verdict> {
+        match self.added("shrinker") {
+            true => Ok(()),
+            false => Err(fail("no shrinker (see Task 2 Q2)")),
+        }
+    }
+
+    /// The counts of the failslab step: before, during (twice), after.
+    fn failslab(&self) -> Result<Vec<i64>, Verdict> {
+        if self.step("failslab")?.output.contains("no cache") {
+            return Err(fail(
+                "no cache of the module's own to make fail (see Task 3)",
+            ));
+        }
+        self.numbers("failslab", "failslab")
+    }
+
     fn loaded(&self) -> bool {
         self.subject.target && self.numbers("load", "status").is_ok_and(|s| s[0] == 0)
     }
@@ -447,9 +470,9 @@ pub const CHECKS: &[Check] = &[
         task: 2,
         question: Some(2),
         what: "loading registers a shrinker (/sys/kernel/debug/shrinker/)",
-        eval: |ev| match ev.words("load", "shrinker") {
-            Ok(_) => Ok(()),
-            Err(_) => Err(fail(
+        eval: |ev| match ev.added("shrinker") {
+            true => Ok(()),
+            false => Err(fail(
                 "no new entry in /sys/kernel/debug/shrinker/ after insmod",
             )),
         },
@@ -460,14 +483,13 @@ pub const CHECKS: &[Check] = &[
         question: Some(2),
         what: "the shrinker counts the samples held",
         eval: |ev| {
-            ev.words("load", "shrinker")
-                .map_err(|_| fail("no shrinker (see Task 2 Q2)"))?;
+            ev.shrinker()?;
             ev.still_history()?;
             let count = ev.numbers("still", "count")?[0];
-            let shown = ev.file("still", "s0")?.text.lines().count() as i64;
             // All of a history that fits on sysfs's page; at least what it shows of a
             // larger one. The debugfs file's length is Task 6's check.
             let page = ev.file("still", "s0")?;
+            let shown = page.text.lines().count() as i64;
             // A shrinker may keep (and not count) the newest 10, as drop_caches allows.
             let all_shown = page.bytes + 200 < PAGE_SIZE;
             let fits = if all_shown {
@@ -489,8 +511,7 @@ pub const CHECKS: &[Check] = &[
         question: Some(2),
         what: "an exact scan of 5 frees the 5 oldest samples",
         eval: |ev| {
-            ev.words("load", "shrinker")
-                .map_err(|_| fail("no shrinker (see Task 2 Q2)"))?;
+            ev.shrinker()?;
             ev.still_history()?;
             let c = ev.numbers("scan", "count")?;
             let (c0, c1) = (c[0], c[1]);
@@ -550,7 +571,7 @@ pub const CHECKS: &[Check] = &[
         eval: |ev| {
             ev.still_history()?;
             let d = ev.numbers("drop", "drop")?;
-            if ev.words("load", "shrinker").is_err() && d[4] > 10 {
+            if !ev.added("shrinker") && d[4] > 10 {
                 return Err(fail(format!(
                     "no shrinker (see Task 2 Q2): /sys/kernel/taskmonitor shows {} lines after it",
                     d[4]
@@ -580,8 +601,9 @@ pub const CHECKS: &[Check] = &[
         question: Some(2),
         what: "loading creates a slab cache, unloading destroys it",
         eval: |ev| {
-            ev.words("load", "cache")
-                .map_err(|_| fail("no new cache in /sys/kernel/slab/ after insmod"))?;
+            if !ev.added("cache") {
+                return Err(fail("no new cache in /sys/kernel/slab/ after insmod"));
+            }
             if ev.step("unload")?.output.lines().any(|l| l == "cache left") {
                 return Err(fail("the cache is still in /sys/kernel/slab/ after rmmod"));
             }
@@ -594,8 +616,9 @@ pub const CHECKS: &[Check] = &[
         question: Some(2),
         what: "samples are allocated from that cache and freed back to it",
         eval: |ev| {
-            ev.words("load", "cache")
-                .map_err(|_| fail("no cache (see the check above)"))?;
+            if !ev.added("cache") {
+                return Err(fail("no cache (see the check above)"));
+            }
             let n = ev.numbers("grow", "count")?;
             let (count, objects) = (n[0], n[2]);
             if objects < count {
@@ -620,12 +643,7 @@ pub const CHECKS: &[Check] = &[
         question: Some(2),
         what: "sampling goes on from the reserve while the cache fails (failslab)",
         eval: |ev| {
-            if ev.step("failslab")?.output.contains("no cache") {
-                return Err(fail(
-                    "no cache of the module's own to make fail (see Task 3)",
-                ));
-            }
-            let f = ev.numbers("failslab", "failslab")?;
+            let f = ev.failslab()?;
             if f[1] - f[0] < 2 {
                 return Err(fail(format!(
                     "{} samples taken while every allocation from the cache failed",
@@ -641,12 +659,7 @@ pub const CHECKS: &[Check] = &[
         question: Some(2),
         what: "sampling resumes when the cache gives memory again",
         eval: |ev| {
-            if ev.step("failslab")?.output.contains("no cache") {
-                return Err(fail(
-                    "no cache of the module's own to make fail (see Task 3)",
-                ));
-            }
-            let f = ev.numbers("failslab", "failslab")?;
+            let f = ev.failslab()?;
             if f[3] <= f[2] {
                 return Err(fail(format!(
                     "no new sample in 6 s (count {} then {})",
@@ -713,7 +726,7 @@ pub const CHECKS: &[Check] = &[
             }
             let lines = all.text.lines().count() as i64;
             let count = ev.numbers("still", "count")?[0];
-            if ev.words("load", "shrinker").is_ok() && !(lines - 10..=lines).contains(&count) {
+            if ev.added("shrinker") && !(lines - 10..=lines).contains(&count) {
                 return Err(fail(format!(
                     "{lines} lines, but the shrinker counts {count} samples"
                 )));
