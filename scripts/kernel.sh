@@ -4,6 +4,8 @@
 #
 #   scripts/kernel.sh          the test kernel (kernel/taskmonitor.config)
 #   scripts/kernel.sh kasan    the same plus generic KASAN (kernel/kasan.config)
+#   scripts/kernel.sh bench    the same without the debugging options, for `make bench`
+#                              (kernel/bench.config)
 #
 # The tree lives in a cache outside the repository, keyed by the kernel source version,
 # the config fragment, this script and the toolchain, so another clone, CI on the same
@@ -15,8 +17,8 @@ variant=${1:-}
 fragments=("$root/kernel/taskmonitor.config")
 case "$variant" in
   "") ;;
-  kasan) fragments+=("$root/kernel/kasan.config") ;;
-  *) echo "usage: $0 [kasan]" >&2; exit 2 ;;
+  kasan | bench) fragments+=("$root/kernel/$variant.config") ;;
+  *) echo "usage: $0 [kasan|bench]" >&2; exit 2 ;;
 esac
 tarball=/usr/src/linux-source-6.12.tar.xz
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -58,16 +60,24 @@ log="$kdir/build.log"
   kmake olddefconfig
 } >"$log" 2>&1
 
-# Every line of the fragment must have survived olddefconfig (a missing dependency
-# silently drops an option).
+# Every option of the fragments must have its value after olddefconfig (a missing
+# dependency silently drops an option). A later fragment's line overrides an earlier one
+# for the same option, as in merge_config.sh.
 missing=0
+declare -A wanted=()
 while IFS= read -r line; do
   case "$line" in
-    CONFIG_*=*) grep -qx "$line" "$kdir/.config" || { say "not set: $line"; missing=1; } ;;
-    "# CONFIG_"*" is not set") grep -q "^${line#\# }" "$kdir/.config" 2>/dev/null \
-      || grep -qx "$line" "$kdir/.config" || { say "not unset: $line"; missing=1; } ;;
+    CONFIG_*=*) wanted[${line%%=*}]=$line ;;
+    "# CONFIG_"*" is not set") name=${line#\# }; wanted[${name%% *}]=$line ;;
   esac
 done < <(cat "${fragments[@]}")
+for name in "${!wanted[@]}"; do
+  line=${wanted[$name]}
+  case "$line" in
+    CONFIG_*) grep -qx "$line" "$kdir/.config" || { say "not set: $line"; missing=1; } ;;
+    *) grep -q "^$name=" "$kdir/.config" && { say "not unset: $line"; missing=1; } ;;
+  esac
+done
 [ "$missing" -eq 0 ] || { say "config fragment not applied, see $kdir/.config"; exit 1; }
 
 kmake -j"$(nproc)" bzImage modules >>"$log" 2>&1 &
