@@ -5,7 +5,7 @@
 use crate::{health, initramfs::Initramfs, kdir, qemu, stage_dir, Taskmonitor};
 use std::fmt;
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -27,8 +27,9 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 # An empty module database, so that busybox's modinfo works on a .ko file.
 mkdir -p /lib/modules/$(uname -r) && : > /lib/modules/$(uname -r)/modules.dep
-# Forget what boot allocated, so a later scan reports only what the run leaked.
-echo clear > /sys/kernel/debug/kmemleak
+# Forget what boot allocated, so a later scan reports only what the run leaked (the
+# measuring kernel has no kmemleak).
+[ -e /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 cat > /bin/burn <<'END'
 #!/bin/sh
 # Starts a process that burns CPU in user space, and prints its PID.
@@ -38,7 +39,9 @@ END
 chmod +x /bin/burn
 "#;
 
-/// Checks every run ends with, after the scenario's own steps.
+/// Checks every run ends with, after the scenario's own steps. The test kernels have
+/// every facility they need; the measuring kernel of `make bench` (see
+/// [`Scenario::kernel`]) has no kmemleak nor lockdep, and runs the others.
 const EPILOGUE: &[(&str, &str)] = &[
     ("_modules", "cat /proc/modules"),
     (
@@ -65,6 +68,8 @@ pub struct Scenario {
     timeout: Duration,
     cmdline: String,
     alone: bool,
+    /// Another kernel tree than [`kdir`]'s.
+    kernel: Option<PathBuf>,
 }
 
 /// The modules with stage 7's interface and behaviour, which stage 7's VM tests load in
@@ -195,6 +200,7 @@ impl Scenario {
             timeout: Duration::from_secs(180),
             cmdline: String::new(),
             alone: false,
+            kernel: None,
         }
     }
 
@@ -247,6 +253,14 @@ impl Scenario {
         self
     }
 
+    /// Boots the kernel of `kdir` instead of the test kernel: the measuring kernel of
+    /// `make bench`. The health checks are those that kernel can run: the splats, taint and
+    /// modules left loaded always; kmemleak and lockdep where it has them.
+    pub fn kernel(mut self, kdir: impl Into<PathBuf>) -> Self {
+        self.kernel = Some(kdir.into());
+        self
+    }
+
     /// Adds parameters to the kernel command line.
     pub fn cmdline(mut self, extra: &str) -> Self {
         self.cmdline = extra.to_string();
@@ -254,15 +268,39 @@ impl Scenario {
     }
 
     /// Every step's name in the order they run, the epilogue's included.
-    fn step_names(&self) -> Vec<&str> {
+    fn step_names<'a>(&'a self, epilogue: &[(&'a str, &'a str)]) -> Vec<&'a str> {
         let scenario = self.steps.iter().map(|(name, _)| name.as_str());
         scenario
-            .chain(EPILOGUE.iter().map(|(name, _)| *name))
+            .chain(epilogue.iter().map(|(name, _)| *name))
             .collect()
     }
 
+    /// The epilogue's checks that the kernel of `kdir` can run. The test kernel must run
+    /// them all.
+    fn epilogue(&self, kdir: &Path) -> Result<Vec<(&'static str, &'static str)>, RunError> {
+        let config = std::fs::read_to_string(kdir.join(".config"))
+            .map_err(|e| RunError::Setup(format!("{}/.config: {e}", kdir.display())))?;
+        let has = |option: &str| config.lines().any(|l| l == format!("{option}=y"));
+        let (kmemleak, lockdep) = (has("CONFIG_DEBUG_KMEMLEAK"), has("CONFIG_LOCKDEP"));
+        if self.kernel.is_none() && !(kmemleak && lockdep) {
+            return Err(RunError::Setup(format!(
+                "{}: the test kernel must have kmemleak and lockdep",
+                kdir.display()
+            )));
+        }
+        Ok(EPILOGUE
+            .iter()
+            .copied()
+            .filter(|(name, _)| match *name {
+                "_kmemleak" => kmemleak,
+                "_lockdep" => lockdep,
+                _ => true,
+            })
+            .collect())
+    }
+
     /// The init script: set-up, the steps, the health epilogue, power off.
-    fn init_script(&self) -> String {
+    fn init_script(&self, epilogue: &[(&str, &str)]) -> String {
         let mut s = String::from("#!/bin/busybox sh\n");
         s.push_str(SETUP);
         s.push_str(
@@ -288,7 +326,7 @@ cd /lib/modules
             .steps
             .iter()
             .map(|(n, c)| (n.as_str(), c.as_str()))
-            .chain(EPILOGUE.iter().copied())
+            .chain(epilogue.iter().copied())
         {
             s.push_str(&format!(
                 "step {} {}\n",
@@ -311,14 +349,15 @@ cd /lib/modules
             (Some(VMS.read().unwrap_or_else(|e| e.into_inner())), None)
         };
         let setup = |e: std::io::Error| RunError::Setup(e.to_string());
-        let kdir = kdir();
+        let kdir = self.kernel.clone().unwrap_or_else(kdir);
+        let epilogue = self.epilogue(&kdir)?;
         let dir = tempfile::Builder::new()
             .prefix(&format!("taskmonitor-{}-", self.name))
             .tempdir()
             .map_err(setup)?;
         let mut fs = Initramfs::default();
         let init = dir.path().join("init");
-        std::fs::write(&init, self.init_script()).map_err(setup)?;
+        std::fs::write(&init, self.init_script(&epilogue)).map_err(setup)?;
         fs.add("/init", &init, 0o755);
         for (path, host, mode) in &self.files {
             if !host.exists() {
@@ -364,21 +403,21 @@ cd /lib/modules
             reasons.push(format!(
                 "the VM stopped before the end of the scenario {qemu_err}"
             ));
-        } else if steps.len() != self.steps.len() + EPILOGUE.len() {
+        } else if steps.len() != self.steps.len() + epilogue.len() {
             let last = steps.last().map_or("none", |s| s.name.as_str());
             reasons.push(format!(
                 "{} of {} steps reported (the last: {last}): a step broke the markers; \
                  the raw text after the last good step: {:?}",
                 steps.len(),
-                self.steps.len() + EPILOGUE.len(),
-                after_step(&raw_steps, &steps, &self.step_names())
+                self.steps.len() + epilogue.len(),
+                after_step(&raw_steps, &steps, &self.step_names(&epilogue))
             ));
         }
         for line in health::splats(&console) {
             reasons.push(format!("kernel log: {line}"));
         }
-        let epilogue = steps.split_off(steps.len().min(self.steps.len()));
-        for step in &epilogue {
+        let ran = steps.split_off(steps.len().min(self.steps.len()));
+        for step in &ran {
             let out = step.output.trim();
             let verdict = match step.name.as_str() {
                 "_modules" if !out.is_empty() => Err(format!("modules still loaded: {out}")),
@@ -394,7 +433,7 @@ cd /lib/modules
         if reasons.is_empty() {
             Ok(Run { steps, console })
         } else {
-            steps.extend(epilogue);
+            steps.extend(ran);
             Err(RunError::Failed {
                 reasons,
                 steps,
