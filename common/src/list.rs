@@ -34,9 +34,10 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 /// # Invariants
 ///
 /// `prev` is non-null from the moment a [`List`] claims the item (a successful
-/// compare-and-swap from null) until that list unlinks it. Only the list that claimed
-/// the item writes the pointers, through `&mut List`, or reads `next`. Both are null
-/// while the item is in no list.
+/// compare-and-swap from null) until that list unlinks it; [`List::splice_front`] hands
+/// the claim over to another list. Only the list that holds the claim writes the
+/// pointers, through `&mut List`, or reads `next`. Both are null while the item is in no
+/// list.
 pub struct Links {
     prev: AtomicPtr<Links>,
     next: UnsafeCell<*const Links>,
@@ -303,6 +304,40 @@ impl<P: Owner> List<P> {
         Ok(())
     }
 
+    /// Moves every item of `batch` to the front of this list, in the batch's order (C's
+    /// `list_splice()`): the list reads as if each had been pushed here instead, from the
+    /// batch's back to its front. Returns how many moved. Never allocates; walks the batch
+    /// once, to count it.
+    pub fn splice_front(&mut self, batch: &mut List<P>) -> usize {
+        let moved = batch.iter().count();
+        // SAFETY: A non-null front and back are items of the batch (type invariant).
+        let (first, last) = unsafe { (batch.front.as_ref(), batch.back.as_ref()) };
+        let (Some(first), Some(last)) = (first, last) else {
+            return 0;
+        };
+        // SAFETY: `last` is the batch's back item and `self.front` (if any) this list's
+        // front item; both lists are borrowed mutably, so their links are ours to write.
+        unsafe {
+            last.set(LinkPtrs {
+                next: self.front,
+                ..last.get()
+            });
+            match self.front.as_ref() {
+                Some(front) => front.set(LinkPtrs {
+                    prev: last,
+                    ..front.get()
+                }),
+                None => self.back = last,
+            }
+        }
+        // INVARIANT: one chain from the batch's front to this list's back, linked both
+        // ways; the items keep their claims, now this list's, and the batch is empty.
+        self.front = first;
+        batch.front = ptr::null();
+        batch.back = ptr::null();
+        moved
+    }
+
     /// Takes the item at the back (C's `list_last_entry()` and `list_del()`).
     pub fn pop_back(&mut self) -> Option<P> {
         let back = NonNull::new(self.back.cast_mut())?;
@@ -497,6 +532,34 @@ mod tests {
         assert!(l.is_empty());
         assert!(l.pop_back().is_none());
         assert_eq!(DROPS.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_spliced_batch_reads_as_if_pushed_here() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut l = list(&[1, 2], &DROPS);
+        let mut batch = list(&[3, 4, 5], &DROPS);
+        assert_eq!(l.splice_front(&mut batch), 3);
+        assert!(batch.is_empty());
+        assert_eq!(values(&l), [5, 4, 3, 2, 1]);
+        // Both ends are right: pop from the back, push and pop again.
+        assert_eq!(l.pop_back().unwrap().value, 1);
+        assert_eq!(l.remove_first(|i| i.value == 3).unwrap().value, 3);
+        assert_eq!(values(&l), [5, 4, 2]);
+        // Into an empty list, and an empty batch.
+        let mut empty = List::new();
+        assert_eq!(empty.splice_front(&mut l), 3);
+        assert_eq!(values(&empty), [5, 4, 2]);
+        assert_eq!(empty.splice_front(&mut l), 0);
+        assert_eq!(values(&empty), [5, 4, 2]);
+        while let Some(i) = empty.pop_back() {
+            drop(i);
+        }
+        // The batch, emptied, takes items again.
+        batch.push_front(Box::new(item(6, &DROPS)));
+        assert_eq!(values(&batch), [6]);
+        drop(batch);
+        assert_eq!(DROPS.load(Ordering::Relaxed), 6);
     }
 
     #[test]

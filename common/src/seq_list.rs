@@ -80,6 +80,16 @@ impl<P: Owner> SeqList<P> {
         Ok(())
     }
 
+    /// [`List::splice_front`]: every item of `batch` counts as a push.
+    pub fn splice_front(&mut self, batch: &mut List<P>) -> usize {
+        let moved = self.list.splice_front(batch);
+        if moved > 0 {
+            self.pushed += moved as u64 - 1;
+            self.count_push();
+        }
+        moved
+    }
+
     /// [`List::pop_back`].
     pub fn pop_back(&mut self) -> Option<P> {
         let item = self.list.pop_back()?;
@@ -269,6 +279,37 @@ mod tests {
         push(&mut l, 4);
         let moved = usize::try_from(l.pushed() - before).unwrap();
         assert_eq!(l.iter().nth(moved).unwrap().value, 2);
+    }
+
+    #[test]
+    fn a_splice_counts_as_pushes_for_a_cursor() {
+        let mut l = list(&[1, 2, 3]);
+        let cursor = cursor_at(&l, 1);
+        let stamp = l.stamp;
+        let mut batch = List::new();
+        for value in [4, 5] {
+            batch.push_front(Box::new(Item {
+                value,
+                links: Links::new(),
+            }));
+        }
+        assert_eq!(l.splice_front(&mut batch), 2);
+        assert_eq!(l.pushed(), 5);
+        assert_eq!(l.stamp, stamp, "a splice keeps every item in");
+        // The cursor's item (value 2) is at index 1 + 2 now.
+        assert_eq!(value(l.find(Some(&cursor), 3)), Some(2));
+        let values: Vec<_> = l.iter().map(|i| i.value).collect();
+        assert_eq!(values, [5, 4, 3, 2, 1]);
+        // A first splice names the list, as a first push does.
+        let mut fresh = SeqList::new();
+        let mut batch = List::new();
+        batch.push_front(Box::new(Item {
+            value: 9,
+            links: Links::new(),
+        }));
+        fresh.splice_front(&mut batch);
+        assert_ne!(fresh.stamp, SeqList::<Box<Item>>::new().stamp);
+        assert_eq!(fresh.pushed(), 1);
     }
 
     #[test]
