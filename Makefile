@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 STAGES := $(sort $(wildcard task[0-9]-*))
 TEST_MODULES := runner/faulty runner/kunit
+# The floor of `make bench`: a thread that only reads what a sample holds (bench/floor/).
+BENCH_MODULE := bench/floor
 # The finished lab in C, with stage 7's interface (c-reference/README.md).
 C_MODULES := c-reference
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -30,7 +32,7 @@ help:
 	@echo "make book                  build the book into book/build and check its links and pages"
 	@echo "make kdir                  print the prepared kernel tree (KDIR)"
 	@echo "make rust-analyzer         write rust-project.json in every stage"
-	@echo "make bench                 measure memory, CPU and export costs in VMs (~7 min) for the book"
+	@echo "make bench                 measure memory, CPU and export costs, Rust against C, in VMs, for the book"
 	@echo "make bench-check           check the committed measurements' report, and a tiny VM run"
 
 setup:
@@ -52,7 +54,7 @@ KASAN_ENV = TASKMONITOR_KDIR=$(KASAN_KDIR) TASKMONITOR_MODULES=$(KASAN_MODULES)
 # Each stage and test module, with clippy, warnings as errors; the C module with the
 # extra warnings of W=1, as errors.
 modules: kernel
-	@set -e; for m in $(STAGES) $(TEST_MODULES); do \
+	@set -e; for m in $(STAGES) $(TEST_MODULES) $(BENCH_MODULE); do \
 		echo "[modules] $$m"; \
 		$(KBUILD) -s M=$(CURDIR)/$$m CLIPPY=1 KRUSTFLAGS=-Dwarnings modules; \
 	done; \
@@ -79,7 +81,7 @@ demo: modules
 fmt-check:
 	cargo fmt --check
 	rustfmt --check --edition 2021 $(addsuffix /taskmonitor.rs,$(STAGES)) runner/faulty/faulty.rs runner/misuse/misuse.rs \
-		runner/kunit/taskmonitor_kunit.rs \
+		runner/kunit/taskmonitor_kunit.rs bench/floor/taskmonitor_floor.rs \
 		fuzz/fuzz_targets/*.rs
 
 clippy:
@@ -171,7 +173,7 @@ rust-analyzer: kernel
 	done
 
 clean:
-	@for m in $(STAGES) $(TEST_MODULES) $(C_MODULES); do \
+	@for m in $(STAGES) $(TEST_MODULES) $(BENCH_MODULE) $(C_MODULES); do \
 		$(KBUILD) -s M=$(CURDIR)/$$m clean 2>/dev/null || true; \
 	done
 	cargo clean
@@ -192,13 +194,27 @@ BENCH_GUEST := target/$(BENCH_TARGET)/release/bench-guest
 BUILD_BENCH_GUEST = $(STATIC_BUILD) -p taskmonitor-bench --bin bench-guest
 BENCH_DIR := book/src/measurements
 
-# Measures every stage in VMs and writes the report and plots that the book includes.
+# Stage 7, the C reference and the floor, built in clean copies for a kernel, with each
+# build timed (scripts/bench-modules.sh).
+BENCH_KDIR = $(shell ./scripts/kernel.sh bench)
+BENCH_BUILDS := $(CURDIR)/target/bench-modules
+
+# Measures every stage in VMs, and stage 7 against the C reference on the measuring kernel
+# (built once, like the others: kernel/bench.config) and on the test kernel; writes the
+# report and plots that the book includes.
 bench: modules
 	$(BUILD_BENCH_GUEST)
-	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- run $(BENCH_GUEST) $(BENCH_DIR)
+	@./scripts/kernel.sh bench >/dev/null
+	./scripts/bench-modules.sh $(BENCH_KDIR) $(BENCH_BUILDS)/production production
+	./scripts/bench-modules.sh $(KDIR) $(BENCH_BUILDS)/debug debug
+	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- run $(BENCH_GUEST) $(BENCH_DIR) \
+		$(BENCH_BUILDS)/production $(BENCH_BUILDS)/debug
 
 # The committed report is what the code makes of the committed raw data, and a tiny VM
-# run still measures and reports (seconds).
+# run still measures and reports (seconds), Rust against C on the test kernel only: the
+# measuring kernel is built by `make bench` alone.
 bench-check: modules
 	$(BUILD_BENCH_GUEST)
-	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- check $(BENCH_GUEST) $(BENCH_DIR)
+	./scripts/bench-modules.sh $(KDIR) $(BENCH_BUILDS)/tiny debug --built
+	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- check $(BENCH_GUEST) $(BENCH_DIR) \
+		$(BENCH_BUILDS)/tiny

@@ -18,13 +18,15 @@ pub mod profile;
 pub mod raw;
 pub mod report;
 pub mod scenarios;
+pub mod versus;
 
 use std::path::Path;
 
 /// Where the plots are, relative to the book chapter that includes the report.
 pub const PLOT_DIR: &str = "measurements";
 
-/// Writes `report.md`, `report.json` and the plots of `raw` into `dir`.
+/// Writes `report.md`, `versus.md` (Rust against C), `report.json` and the plots of `raw`
+/// into `dir`.
 pub fn write_report(raw: &raw::Raw, dir: &Path) -> Result<report::Report, String> {
     let measurements = measure::Measurements::parse(raw)?;
     let report = report::Report::new(measurements);
@@ -34,7 +36,14 @@ pub fn write_report(raw: &raw::Raw, dir: &Path) -> Result<report::Report, String
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
     };
     write("report.md", markdown::markdown(&report, PLOT_DIR))?;
+    write(
+        "versus.md",
+        versus::markdown::markdown(&report.versus, PLOT_DIR),
+    )?;
     write("report.json", json::json(&report))?;
     plot::plots(&report, dir)?;
+    if let Some(first) = report.versus.first() {
+        versus::plot::plots(first, dir)?;
+    }
     Ok(report)
 }

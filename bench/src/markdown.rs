@@ -26,7 +26,7 @@ pub fn markdown(r: &Report, plot_dir: &str) -> String {
         param("repeats"),
     )
     .unwrap();
-    if let (Some(cpus), Some(load)) = (p.get("host_cpus"), p.get("host_load_milli")) {
+    if let (Some(cpus), Some(load)) = (p.get("host_cpus"), p.get("host_load_stage7_milli")) {
         writeln!(
             s,
             "The host had {cpus} CPUs and a load average of {:.2} when the CPU-time \

@@ -7,15 +7,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-const SIZE: (u32, u32) = (720, 420);
+pub(crate) const SIZE: (u32, u32) = (720, 420);
 const MODULE: RGBColor = RGBColor(31, 119, 180);
 const USERSPACE: RGBColor = RGBColor(214, 39, 40);
 const REOPENED: RGBColor = RGBColor(255, 127, 14);
 const GREY: RGBColor = RGBColor(150, 150, 150);
 
-type Result<T = ()> = std::result::Result<T, String>;
+pub(crate) type Result<T = ()> = std::result::Result<T, String>;
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     format!("plot: {e}")
 }
 
@@ -32,7 +32,7 @@ pub fn plots(r: &Report, dir: &Path) -> Result {
 }
 
 /// Draws the legend at `corner` and writes the plot out.
-fn finish<'a, CT: CoordTranslate>(
+pub(crate) fn finish<'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
     root: &DrawingArea<SVGBackend<'a>, Shift>,
     corner: SeriesLabelPosition,
@@ -47,20 +47,20 @@ fn finish<'a, CT: CoordTranslate>(
     root.present().map_err(err)
 }
 
-fn area(path: &Path) -> Result<DrawingArea<SVGBackend<'_>, Shift>> {
+pub(crate) fn area(path: &Path) -> Result<DrawingArea<SVGBackend<'_>, Shift>> {
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     Ok(root)
 }
 
 /// A legend entry: a short line of the series' colour.
-fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+pub(crate) fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
 }
 
 /// Labels of a log axis: 1, 2 and 5 times a power of ten, as plain numbers; the other
 /// grid lines stay unlabelled, or the labels of a short axis run into each other.
-fn plain(v: &f64) -> String {
+pub(crate) fn plain(v: &f64) -> String {
     let leading = v / 10f64.powf(v.log10().floor());
     if ![1.0, 2.0, 5.0].iter().any(|l| (leading - l).abs() < 1e-6) {
         String::new()
@@ -132,7 +132,7 @@ fn memory(r: &Report, path: &Path) -> Result {
 }
 
 /// The range of `values` widened to whole powers of ten, for a log axis.
-fn decades(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+pub(crate) fn decades(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo > hi {
         return 1.0..10.0;

@@ -35,6 +35,36 @@ pub struct Profile {
     pub rate_stages: Vec<u32>,
     /// The frequencies the rate is measured at, each with the seconds of its window.
     pub rate_windows: Vec<(u32, u32)>,
+    /// Stage 7 against the C reference.
+    pub versus: Versus,
+    /// Whether the VMs that measure time run side by side (the tiny run, which only
+    /// checks that they work) rather than one at a time.
+    pub side_by_side: bool,
+}
+
+/// What the Rust-against-C VM measures, on each kernel.
+#[derive(Clone, Debug)]
+pub struct Versus {
+    /// Samples in each history, for its memory and export.
+    pub samples: u64,
+    /// Processes that fill the histories.
+    pub monitored: u32,
+    /// Sizes of the `read()` calls that read a history whole.
+    pub read_sizes: Vec<u32>,
+    /// Rounds of reads, alternating between the module's file and its tmpfs copy.
+    pub read_rounds: u32,
+    /// Numbers of monitored processes for the sampling cost.
+    pub pids: Vec<u32>,
+    /// Frequencies of the sampling cost: from 100 Hz on, windows of `window_seconds`;
+    /// below, `periods` whole periods.
+    pub frequencies: Vec<u32>,
+    pub window_seconds: u32,
+    pub periods: u32,
+    /// Rounds of the three modules at the high frequencies, and at the low ones.
+    pub repeats: u32,
+    pub slow_repeats: u32,
+    /// The rate's frequencies, each with the seconds of its window.
+    pub rate_windows: Vec<(u32, u32)>,
 }
 
 impl Profile {
@@ -56,6 +86,20 @@ impl Profile {
             // Long enough that /proc/uptime's centisecond at each end is at most 0.4%,
             // and, for stage 1's whole-life windows, half a sample at most 0.5%.
             rate_windows: vec![(1000, 4), (100, 5), (10, 10)],
+            versus: Versus {
+                samples: 100_000,
+                monitored: 100,
+                read_sizes: vec![4096, 65536],
+                read_rounds: 3,
+                pids: vec![1, 10, 100, 1000],
+                frequencies: vec![1000, 1],
+                window_seconds: 1,
+                periods: 2,
+                repeats: 3,
+                slow_repeats: 2,
+                rate_windows: vec![(1000, 4), (100, 5), (10, 10)],
+            },
+            side_by_side: false,
         }
     }
 
@@ -75,6 +119,21 @@ impl Profile {
             shrinker: false,
             rate_stages: vec![1, 7],
             rate_windows: vec![(1000, 1), (100, 1), (10, 1)],
+            versus: Versus {
+                samples: 2_000,
+                monitored: 10,
+                read_sizes: vec![4096, 65536],
+                read_rounds: 1,
+                pids: vec![10],
+                // 4 Hz: the whole-period windows of the low frequencies, in a second.
+                frequencies: vec![1000, 4],
+                window_seconds: 1,
+                periods: 1,
+                repeats: 1,
+                slow_repeats: 1,
+                rate_windows: vec![(100, 1)],
+            },
+            side_by_side: true,
         }
     }
 

@@ -170,6 +170,8 @@ pub struct Report {
     pub tmpfs_exponent: Option<f64>,
     pub pressure: Option<PressureSummary>,
     pub goals: Vec<Goal>,
+    /// Stage 7 against the C reference, by kernel: the production kernel first.
+    pub versus: Vec<crate::versus::report::KernelReport>,
 }
 
 impl PressureSummary {
@@ -222,6 +224,12 @@ impl Report {
             debugfs_model: linear_quadratic(&debugfs),
             tmpfs_exponent: exponent(&points(|e| e.tmpfs.per_read_ns())),
             pressure: m.pressure.as_ref().map(PressureSummary::new),
+            versus: m
+                .versus
+                .iter()
+                .cloned()
+                .map(crate::versus::report::KernelReport::new)
+                .collect(),
             measurements: m,
             goals: Vec::new(),
         };

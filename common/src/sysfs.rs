@@ -7,15 +7,16 @@
 //! that sysfs hands over. Dropping the [`SysfsFile`]
 //! removes the file, which waits for running reads, and only then frees the data.
 
-use super::lockdep::LockKey;
 use super::registration::Registration;
 use core::ops::Deref;
 use kernel::{bindings, error::to_result, ffi::c_char, page::PAGE_SIZE, prelude::*, types::Opaque};
 
-/// The lockdep class of our sysfs files' active references.
-static SYSFS_KEY: LockKey =
+/// The lockdep class of our sysfs files' active references (a kernel without lockdep has
+/// no such field).
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+static SYSFS_KEY: super::lockdep::LockKey =
     // SAFETY: A `static`, as lockdep requires.
-    unsafe { LockKey::new() };
+    unsafe { super::lockdep::LockKey::new() };
 
 /// What a sysfs file prints.
 pub trait SysfsShow: Send + Sync + Sized {
@@ -49,6 +50,23 @@ unsafe impl<P: Deref<Target: SysfsShow> + Send> Send for SysfsFile<P> {}
 // SAFETY: `&SysfsFile` only gives `&P::Target`.
 unsafe impl<P: Deref<Target: SysfsShow> + Sync> Sync for SysfsFile<P> {}
 
+/// A read-only attribute called `name`.
+fn attribute(name: &'static CStr) -> bindings::attribute {
+    #[allow(unused_mut)]
+    let mut attr = bindings::attribute {
+        name: name.as_char_ptr(),
+        mode: 0o444,
+        ..Default::default()
+    };
+    // A dynamically allocated attribute needs a static lockdep key (C's
+    // `sysfs_attr_init()`), where lockdep is built in.
+    #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+    {
+        attr.key = SYSFS_KEY.as_ptr();
+    }
+    attr
+}
+
 impl<P: Deref<Target: SysfsShow> + Send + Sync> SysfsFile<P> {
     /// Creates `/sys/kernel/NAME`, readable by everyone, printing `data`.
     pub fn new(name: &'static CStr, data: P) -> Result<Self> {
@@ -56,14 +74,7 @@ impl<P: Deref<Target: SysfsShow> + Send + Sync> SysfsFile<P> {
         let inner = KBox::new(
             Attribute {
                 attr: Opaque::new(bindings::kobj_attribute {
-                    attr: bindings::attribute {
-                        name: name.as_char_ptr(),
-                        mode: 0o444,
-                        // A dynamically allocated attribute needs a static lockdep key
-                        // (C's `sysfs_attr_init()`).
-                        key: SYSFS_KEY.as_ptr(),
-                        ..Default::default()
-                    },
+                    attr: attribute(name),
                     show: Some(show::<P>),
                     store: None,
                 }),

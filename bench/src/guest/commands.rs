@@ -37,7 +37,8 @@ pub fn spawn(n: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// The samples a module holds, from its shrinker's debugfs `count` file.
+/// The samples a module holds, from its shrinker's debugfs `count` file (`MEMCG COUNT`),
+/// or the floor module's `/sys/kernel/taskmonitor_floor` (`samples N`): the second word.
 fn shrinker_count(path: &str) -> io::Result<u64> {
     let text = fs::read_to_string(path)?;
     parse_shrinker_count(&text).ok_or_else(|| io::Error::other(format!("{path}: {text:?}")))
@@ -162,34 +163,84 @@ fn raise_file_limit(needed: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads each file whole, `times` times in a row, in `rounds` rounds that alternate
-/// between the files (so that a drift of the emulator's speed hits all of them alike).
-/// Prints each file's size and total CPU time.
-pub fn read(times: u32, rounds: u32, files: &[&str]) -> io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut totals = vec![(0u64, 0u64); files.len()];
+/// Reads each file whole, `times` times in a row, with `read()` calls of `size` bytes, in
+/// `rounds` rounds that alternate between the files (so that a drift of the emulator's
+/// speed hits all of them alike). Prints each file's size, the `read()` calls that
+/// returned data in one whole read (a seq_file returns at most its buffer per call), and
+/// the total CPU time.
+pub fn read(times: u32, rounds: u32, size: usize, files: &[&str]) -> io::Result<()> {
+    let mut buf = vec![0u8; size];
+    let mut totals = vec![(0u64, 0u64, 0u64); files.len()];
     for _ in 0..rounds {
-        for (path, (bytes, cpu)) in files.iter().zip(&mut totals) {
+        for (path, (bytes, calls, cpu)) in files.iter().zip(&mut totals) {
             let cpu0 = clock::own_ns()?;
             for _ in 0..times {
                 let mut file = File::open(path)?;
-                *bytes = 0;
+                (*bytes, *calls) = (0, 0);
                 loop {
                     match file.read(&mut buf)? {
                         0 => break,
-                        n => *bytes += n as u64,
+                        n => {
+                            *bytes += n as u64;
+                            *calls += 1;
+                        }
                     }
                 }
             }
             *cpu += clock::own_ns()? - cpu0;
         }
     }
-    for (path, (bytes, cpu)) in files.iter().zip(totals) {
+    for (path, (bytes, calls, cpu)) in files.iter().zip(totals) {
         println!(
-            "file {path} bytes {bytes} reads {} cpu_ns {cpu}",
+            "file {path} size {size} bytes {bytes} calls {calls} reads {} cpu_ns {cpu}",
             u64::from(times) * u64::from(rounds)
         );
     }
+    Ok(())
+}
+
+/// Polls `count_file` every 100 µs until it differs from `from`, and returns it.
+fn next_count(count_file: &str, from: u64) -> io::Result<u64> {
+    loop {
+        let count = shrinker_count(count_file)?;
+        if count != from {
+            return Ok(count);
+        }
+        sleep(Duration::from_micros(100));
+    }
+}
+
+/// The CPU time process `pid` (a sampling thread) uses over `periods` whole periods, each
+/// a pass over `pids` processes, for frequencies low enough that a pass ends long before
+/// the next one starts (1 Hz): the window opens when a pass has added its `pids` samples
+/// and closes when `periods` more passes have, so it holds whole passes only, each with
+/// its wake-up. Prints the same line as `window`.
+pub fn periods(periods: u64, pid: i32, count_file: &str, pids: u64) -> io::Result<()> {
+    // The end of a pass: the count has grown by `pids` since it first moved.
+    let pass_end = |from: u64| -> io::Result<u64> {
+        let start = next_count(count_file, from)?;
+        let mut count = start;
+        // The first change may already be the whole pass (a module that adds a period's
+        // samples at once); else wait for the rest.
+        while count < from + pids {
+            count = next_count(count_file, count)?;
+        }
+        Ok(count)
+    };
+    let count = shrinker_count(count_file)?;
+    let count0 = pass_end(count)?;
+    let (cpu0, wall0) = (clock::process_ns(pid)?, Instant::now());
+    let mut count1 = count0;
+    for _ in 0..periods {
+        count1 = pass_end(count1)?;
+    }
+    let (cpu1, wall) = (clock::process_ns(pid)?, wall0.elapsed());
+    println!(
+        "cpu_ns {} samples {} wall_ns {}",
+        cpu1 - cpu0,
+        count1 - count0,
+        wall.as_nanos()
+    );
     Ok(())
 }
 

@@ -22,7 +22,8 @@ const USAGE: &str = "usage:
   bench-guest spawn N                        start N idle processes, print their PIDs
   bench-guest window SECONDS PID COUNT_FILE  CPU time of PID and samples added over SECONDS
   bench-guest sample HZ TICKS [--reopen] PID...  sample PIDs from /proc, as the module does
-  bench-guest read TIMES ROUNDS FILE...      CPU time of reading each FILE whole, TIMES times
+  bench-guest read TIMES ROUNDS [--size BYTES] FILE...  CPU time of reading each FILE whole
+  bench-guest periods N PID COUNT_FILE PIDS  CPU time of PID over N whole passes over PIDS
   bench-guest cputime COMM                   CPU time of the process called COMM
   bench-guest trace MS SECONDS COUNT_FILE    the sample count and free memory every MS ms";
 
@@ -45,8 +46,14 @@ fn main() -> ExitCode {
                 .collect::<Result<Vec<_>, _>>();
             number(hz).and_then(|hz| commands::sample(hz, number(ticks)?, reads, &pids?))
         }
+        ["read", times, rounds, "--size", size, files @ ..] if !files.is_empty() => {
+            number(times).and_then(|t| commands::read(t, number(rounds)?, number(size)?, files))
+        }
         ["read", times, rounds, files @ ..] if !files.is_empty() => {
-            number(times).and_then(|t| commands::read(t, number(rounds)?, files))
+            number(times).and_then(|t| commands::read(t, number(rounds)?, 64 * 1024, files))
+        }
+        ["periods", n, pid, count, pids] => {
+            number(n).and_then(|n| commands::periods(n, number(pid)?, count, number(pids)?))
         }
         ["cputime", comm] => commands::cputime(comm),
         ["trace", ms, seconds, count] => {

@@ -23,18 +23,21 @@ use crate::raw::{Raw, Record};
 use std::collections::BTreeMap;
 
 /// The `name value` pairs of every line of `text`, the later lines winning.
-fn pairs(text: &str) -> BTreeMap<&str, &str> {
+pub(crate) fn pairs(text: &str) -> BTreeMap<&str, &str> {
     text.lines().flat_map(line_pairs).collect()
 }
 
 /// The `name value` pairs of one line; a word without a value is dropped.
-fn line_pairs(line: &str) -> BTreeMap<&str, &str> {
+pub(crate) fn line_pairs(line: &str) -> BTreeMap<&str, &str> {
     let words: Vec<&str> = line.split_whitespace().collect();
     words.chunks_exact(2).map(|w| (w[0], w[1])).collect()
 }
 
 /// The value called `name` in `pairs`, parsed.
-fn get<T: std::str::FromStr>(pairs: &BTreeMap<&str, &str>, name: &str) -> Result<T, String> {
+pub(crate) fn get<T: std::str::FromStr>(
+    pairs: &BTreeMap<&str, &str>,
+    name: &str,
+) -> Result<T, String> {
     let value = pairs
         .get(name)
         .ok_or_else(|| format!("no {name} in {pairs:?}"))?;
@@ -44,7 +47,7 @@ fn get<T: std::str::FromStr>(pairs: &BTreeMap<&str, &str>, name: &str) -> Result
 }
 
 /// The lines of `text` that have a `name` pair, parsed by `parse`.
-fn lines_with<T>(
+pub(crate) fn lines_with<T>(
     text: &str,
     name: &str,
     parse: impl Fn(&BTreeMap<&str, &str>) -> Result<T, String>,
@@ -116,6 +119,8 @@ pub struct Measurements {
     pub pressure: Option<Pressure>,
     /// The sampling rate by stage and frequency; empty if not measured.
     pub rates: Vec<RatePoint>,
+    /// Stage 7 against the C reference, by kernel: the production kernel first.
+    pub versus: Vec<crate::versus::measure::Versus>,
 }
 
 impl Measurements {
@@ -142,6 +147,16 @@ impl Measurements {
             Ok(record) => rate::rates(record).map_err(|e| context("rate", e))?,
             Err(_) => Vec::new(),
         };
+        let mut versus = Vec::new();
+        for kernel in crate::versus::KERNELS {
+            let (vm, host) = (format!("versus-{kernel}"), format!("modules-{kernel}"));
+            if let (Ok(vm_record), Ok(host_record)) = (raw.record(&vm), raw.record(&host)) {
+                versus.push(
+                    crate::versus::measure::Versus::parse(kernel, vm_record, host_record)
+                        .map_err(|e| context(&vm, e))?,
+                );
+            }
+        }
         Ok(Self {
             params: raw.params.clone(),
             memory,
@@ -149,6 +164,7 @@ impl Measurements {
             stage7,
             pressure,
             rates,
+            versus,
         })
     }
 }
