@@ -141,14 +141,14 @@ struct Monitors {
 
 impl Monitors {
     // ANCHOR: save_sample
-    /// Samples one process, adds the sample to the history, and returns a reference to
-    /// it: the list holds one, the caller the other (Task 5, Question 2).
+    /// Samples one process into this period's `batch`, and returns a reference to the
+    /// sample: the batch (then the history) holds one, the caller the other (Task 5,
+    /// Question 2).
     ///
     /// Fails with `ESRCH` once the process has exited, or `ENOMEM` when neither the slab
     /// cache nor the pool's reserve has a sample to give.
-    fn save_sample(&self, monitor: &TaskMonitor) -> Result<SampleRef> {
+    fn save_sample(&self, monitor: &TaskMonitor, batch: &mut List<SampleRef>) -> Result<SampleRef> {
         let stats = monitor.target.sample().ok_or(ESRCH)?;
-        // Allocate before locking: nothing waits for memory while holding the mutex.
         let sample: SampleRef = POOL
             .alloc(Sample {
                 stats,
@@ -158,26 +158,23 @@ impl Monitors {
             })
             .inspect_err(|_| self.allocation_failed())?
             .into();
-        let mut history = self.history.lock();
         // A second reference to a sample already in a list would be refused; this sample
         // is new.
-        history
-            .samples
-            .try_push_front(sample.clone())
-            .map_err(|_| EEXIST)?;
-        self.count.fetch_add(1, Ordering::Relaxed);
+        batch.try_push_front(sample.clone()).map_err(|_| EEXIST)?;
         Ok(sample)
     }
     // ANCHOR_END: save_sample
 
     // ANCHOR: monitor_all
-    /// One period of C's `monitor_fn()`: samples every monitored process, then forgets
-    /// those that have exited; their samples stay in the history (Question 2).
+    /// One period of C's `monitor_fn()`: samples every monitored process, adds the
+    /// samples to the history, then forgets the processes that have exited; their
+    /// samples stay in the history (Question 2).
     fn sample_all(&self) {
         let mut tasks = self.tasks.lock();
+        let mut batch = List::new();
         let mut any_exited = false;
         for monitor in tasks.iter() {
-            match self.save_sample(monitor) {
+            match self.save_sample(monitor, &mut batch) {
                 // A failed allocation is counted and reported by `save_sample`; memory
                 // may come back by the next period.
                 Ok(_) | Err(ENOMEM) => {}
@@ -187,6 +184,12 @@ impl Monitors {
                 }
             }
         }
+        // The history is locked once per period, not once per sample, and only after
+        // every sample is allocated: nothing waits for memory while holding the mutex.
+        // The batch goes to the front in its order, as if each sample had been pushed
+        // there.
+        let added = self.history.lock().samples.splice_front(&mut batch);
+        self.count.fetch_add(added, Ordering::Relaxed);
         // Walking the list again only when a process has gone.
         if any_exited {
             while let Some(monitor) = tasks.remove_first(|m| m.exited.load(Ordering::Relaxed)) {
