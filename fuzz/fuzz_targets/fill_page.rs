@@ -6,7 +6,9 @@
 //! the page's length and writes nothing past what it returns; the bytes written are the
 //! first `k` formatted lines exactly, whole lines only; `k` is maximal (the next line
 //! does not fit, or is longer than `MAX_LINE`, which ends the output too). Besides
-//! samples, lines of 1 to 256 bytes made of `x` probe the `MAX_LINE` limit itself.
+//! samples, lines of 1 to 256 bytes made of `x` probe the `MAX_LINE` limit itself. Every
+//! sample's line is also compared with what `writeln!` and core's integer formatting
+//! write, which `Line`'s own decimal formatter must match byte for byte.
 //!
 //! Input layout (how `arbitrary` decodes it, for crafting seeds; integers little-endian,
 //! missing bytes read as zeros): `page_len: u16` (taken modulo 8193), `repeat: u8` (the
@@ -115,10 +117,23 @@ fuzz_target!(|input: Input| {
         );
     }
 
-    // Every real sample fits the limit: only `Text` lines may exceed it.
+    // Every real sample is formatted as core formats it, and fits the limit: only `Text`
+    // lines may exceed it.
     for item in &input.items {
-        if let Item::Sample { .. } = item {
+        if let Item::Sample {
+            pid,
+            utime,
+            stime,
+            total_kb,
+            stack_kb,
+            data_kb,
+        } = *item
+        {
             let line = item.to_string();
+            let reference = format!(
+                "pid {pid} usr {utime} sys {stime} total {total_kb} stack {stack_kb} data {data_kb}\n"
+            );
+            assert_eq!(line, reference, "not core's formatting");
             assert!(
                 line.len() <= MAX_LINE,
                 "{} > {MAX_LINE}: {line}",
