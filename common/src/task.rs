@@ -3,7 +3,7 @@
 //! The monitored process: a `struct pid` reference and what `get_sample()` reads of it.
 
 use super::format::TaskStats;
-use core::ptr::{addr_of, NonNull};
+use core::ptr::{addr_of, addr_of_mut, NonNull};
 use kernel::{bindings, prelude::*, task::Task, types::ARef};
 
 // `task_struct` contains zero-sized structs, which the lint flags; the C side sees
@@ -106,20 +106,27 @@ impl Target {
             stime,
             ..TaskStats::default()
         };
-        // SAFETY: `raw` is a valid task. `get_task_mm` returns NULL for a task without a
-        // memory map (a kernel thread, or a task past `exit_mm()`), else takes a reference.
-        if let Some(mm) = NonNull::new(unsafe { bindings::get_task_mm(raw) }) {
-            let mm = mm.as_ptr();
-            let kb = |pages: usize| (pages as u64) << (bindings::PAGE_SHIFT - 10);
-            // SAFETY: We hold a reference on `mm`, so it is valid. The counters are read
-            // once each without the mmap lock, as `/proc/PID/status` does.
-            unsafe {
+        // SAFETY: `raw` is a valid task (we hold a reference). Its lock (C's `task_lock()`)
+        // keeps `mm` in place: `exit_mm()` and `exec` replace it under the same lock, and
+        // drop the task's own reference on the map (`mm_users`) only after. So while the
+        // lock is held the map is alive without a reference of ours, which
+        // `get_task_mm()` and `mmput()` would take and put: two atomic operations and a
+        // call for three counters. The counters are read once each, as
+        // `/proc/PID/status` does (without the mmap lock).
+        unsafe {
+            let lock = addr_of_mut!((*raw).alloc_lock);
+            bindings::spin_lock(lock);
+            let mm = addr_of!((*raw).mm).read();
+            let flags = addr_of!((*raw).flags).read_volatile();
+            // A kernel thread has no map of its own; one it borrows (`kthread_use_mm()`)
+            // is not its memory, as `get_task_mm()` also says.
+            if !mm.is_null() && flags & bindings::PF_KTHREAD == 0 {
+                let kb = |pages: usize| (pages as u64) << (bindings::PAGE_SHIFT - 10);
                 stats.total_kb = kb(addr_of!((*mm).__bindgen_anon_1.total_vm).read_volatile());
                 stats.stack_kb = kb(addr_of!((*mm).__bindgen_anon_1.stack_vm).read_volatile());
                 stats.data_kb = kb(addr_of!((*mm).__bindgen_anon_1.data_vm).read_volatile());
             }
-            // SAFETY: Releases the reference `get_task_mm` took.
-            unsafe { bindings::mmput(mm) };
+            bindings::spin_unlock(lock);
         }
         Some(stats)
     }
