@@ -15,9 +15,10 @@ const USAGE: &str = "usage:
   bench report DIR                    write the report and the plots again from DIR/raw.json
   bench check GUEST DIR [MODULES...]  check DIR's report against DIR/raw.json, then a tiny run
   bench tiny GUEST DIR [MODULES...]   the tiny VM run alone, its report written into DIR
-  bench versus [--quick|--export] GUEST FILE MODULES...  only Rust against C: the raw data
-                                      into FILE, the report on stdout (to measure a change on
-                                      its own; --export: the memory and export part only)
+  bench versus [--quick|--export|--sampling] GUEST FILE MODULES...  only Rust against C:
+                                      the raw data into FILE, the report on stdout (to measure
+                                      a change on its own; --export: the memory and export
+                                      only; --sampling: the sampling cost only)
 GUEST is the statically linked bench-guest binary (make bench builds it). Each MODULES is
 a folder of stage 7, the C reference and the floor module built for one kernel by
 scripts/bench-modules.sh: the Rust-against-C VM runs on that kernel.";
@@ -41,6 +42,13 @@ fn main() -> ExitCode {
         ["report", dir] => report(Path::new(dir)),
         ["versus", "--quick", guest, file, modules @ ..] => kernels(modules)
             .and_then(|k| versus_only(&Profile::quick(), Path::new(guest), Path::new(file), &k)),
+        ["versus", "--sampling", guest, file, modules @ ..] => {
+            let mut profile = Profile::full();
+            profile.versus.histories = false;
+            profile.versus.rate_windows.clear();
+            kernels(modules)
+                .and_then(|k| versus_only(&profile, Path::new(guest), Path::new(file), &k))
+        }
         ["versus", "--export", guest, file, modules @ ..] => {
             let mut profile = Profile::full();
             profile.versus.pids.clear();

@@ -19,8 +19,10 @@ pub fn markdown(r: &Report, plot_dir: &str) -> String {
     .unwrap();
     writeln!(
         s,
-        "Histories of {} samples, sampled at {} Hz. Each sampling cost is the median of {} \
-         repetitions, each read cost the mean of as many rounds.\n",
+        "Histories of {} samples in stages 1 to 6, {} in stage 7, sampled at {} Hz. Each \
+         sampling cost is the median of {} repetitions, each read cost the mean of as many \
+         rounds.\n",
+        thousands(param("memory_samples")),
         thousands(param("samples")),
         param("frequency"),
         param("repeats"),

@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
 pub struct Profile {
-    /// Samples in the history for the memory and export measurements.
+    /// Samples in stage 7's history for the memory and export measurements.
     pub samples: u64,
+    /// Samples in the history of each of stages 1 to 6, for their memory (one process at
+    /// 1000 Hz fills 50,000 in about a minute, side by side).
+    pub memory_samples: u64,
     /// Sampling frequency of every measurement (the module's maximum).
     pub frequency: u32,
     /// Stages whose memory is measured in a VM of their own (stage 7's is measured in the
@@ -45,6 +48,8 @@ pub struct Profile {
 /// What the Rust-against-C VM measures, on each kernel.
 #[derive(Clone, Debug)]
 pub struct Versus {
+    /// Whether to measure the histories' memory and export.
+    pub histories: bool,
     /// Samples in each history, for its memory and export.
     pub samples: u64,
     /// Processes that fill the histories.
@@ -72,6 +77,7 @@ impl Profile {
     pub fn full() -> Self {
         Self {
             samples: 100_000,
+            memory_samples: 50_000,
             frequency: 1000,
             memory_stages: (1..=6).collect(),
             monitored: 100,
@@ -87,6 +93,7 @@ impl Profile {
             // and, for stage 1's whole-life windows, half a sample at most 0.5%.
             rate_windows: vec![(1000, 4), (100, 5), (10, 10)],
             versus: Versus {
+                histories: true,
                 samples: 100_000,
                 monitored: 100,
                 read_sizes: vec![4096, 65536],
@@ -107,6 +114,7 @@ impl Profile {
     pub fn quick() -> Self {
         Self {
             samples: 2_000,
+            memory_samples: 2_000,
             frequency: 1000,
             memory_stages: Vec::new(),
             monitored: 10,
@@ -120,6 +128,7 @@ impl Profile {
             rate_stages: vec![1, 7],
             rate_windows: vec![(1000, 1), (100, 1), (10, 1)],
             versus: Versus {
+                histories: true,
                 samples: 2_000,
                 monitored: 10,
                 read_sizes: vec![4096, 65536],
@@ -164,6 +173,7 @@ impl Profile {
     pub fn params(&self) -> BTreeMap<String, u64> {
         [
             ("samples", self.samples),
+            ("memory_samples", self.memory_samples),
             ("frequency", self.frequency.into()),
             ("monitored", self.monitored.into()),
             ("repeats", self.repeats.into()),

@@ -5,8 +5,8 @@
 //! Every step prints `name value` pairs that [`crate::measure`] parses. Three kinds of
 //! VM:
 //!
-//! - `memory-N`, one per stage 1 to 6: 100,000 samples of one process at the highest
-//!   frequency, then the slab cache's files. One process at 1000 Hz takes 100 s, so these
+//! - `memory-N`, one per stage 1 to 6: 50,000 samples of one process at the highest
+//!   frequency, then the slab cache's files. One process at 1000 Hz takes 50 s, so these
 //!   VMs run side by side; they only count bytes and objects, which the host's load does
 //!   not change.
 //! - `stage7`: the history filled from 100 processes (seconds), its memory, the export
@@ -44,9 +44,9 @@ up() { cut -d' ' -f1 /proc/uptime; }
 next_sample() { c=$(count); while [ $(count) -eq $c ]; do :; done; }
 echo ready"#;
 
-/// The memory of stage `stage` with `profile.samples` samples of one idle process.
+/// The memory of stage `stage` with `profile.memory_samples` samples of one idle process.
 pub fn memory(profile: &Profile, stage: u32) -> Scenario {
-    let samples = profile.samples;
+    let samples = profile.memory_samples;
     // Stage 1 has no shrinker to count with: its samples are the growth of kmalloc-64.
     let (wait_for, init) = if stage == 1 {
         ("$(( $(slab kmalloc-64 objects) - B ))", "")

@@ -63,7 +63,8 @@ pub fn versus(profile: &Profile, kernel: &Kernel) -> Scenario {
 
     // Each history filled to `samples` from `monitored` processes, then still: its slab
     // cache, and reads of it whole against a tmpfs copy, at each read size.
-    for module in ["rust", "c"] {
+    let histories = if v.histories { &["rust", "c"][..] } else { &[] };
+    for module in histories {
         let mut command = format!(
             "load {module} {} {}; while [ $(count) -lt {} ]; do usleep 100000; done; \
              for p in $(first {}); do echo -$p > $F; done; usleep 100000; \
