@@ -85,19 +85,17 @@ pub fn versus(profile: &Profile, kernel: &Kernel) -> Scenario {
     // The sampling thread's CPU time per sample: for each number of processes and each
     // frequency, the three modules one after the other, on the same processes, repeated.
     for &hz in &v.frequencies {
-        let (measure, repeats, settle) = if hz >= 100 {
+        // Every process is added when `load` returns; 100 ms more let the thread settle.
+        // At a low frequency, the window starts at the end of a pass over all of them.
+        let (measure, repeats) = if hz >= 100 {
             (
                 format!("bench-guest window {} $T $C", v.window_seconds),
                 v.repeats,
-                // A few periods, so that every process has been added and sampled.
-                100_000,
             )
         } else {
             (
                 format!("bench-guest periods {} $T $C $N", v.periods),
                 v.slow_repeats,
-                // One period, so that the next pass is the first over every process.
-                1_000_000 / hz as u64 + 100_000,
             )
         };
         for &pids in &v.pids {
@@ -105,7 +103,7 @@ pub fn versus(profile: &Profile, kernel: &Kernel) -> Scenario {
                 &format!("cost-{hz}-{pids}"),
                 &format!(
                     "N={pids}; for r in $(seq {repeats}); do for m in rust c floor; do \
-                     load $m {hz} $N; usleep {settle}; printf 'module %s round %s ' $m $r; \
+                     load $m {hz} $N; usleep 100000; printf 'module %s round %s ' $m $r; \
                      {measure}; unload $m; done; done"
                 ),
             );
