@@ -104,7 +104,8 @@ fn ratios(s: &mut String, kernels: &[KernelReport]) {
                 .find(|x| x.hz == hz && x.pids == pids)
                 .cloned()
         };
-        let what = format!("sampling at {hz} Hz, {pids} processes");
+        let noun = if pids == 1 { "process" } else { "processes" };
+        let what = format!("sampling at {hz} Hz, {pids} {noun}");
         row(format!("{what}: Rust / C"), &|k| {
             find(k).map(|x| spread(x.rust_over_c))
         });
