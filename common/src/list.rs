@@ -310,17 +310,19 @@ impl<P: Owner> List<P> {
     /// once, to count it.
     pub fn splice_front(&mut self, batch: &mut List<P>) -> usize {
         let moved = batch.iter().count();
-        // SAFETY: A non-null front and back are items of the batch (type invariant).
-        let (first, last) = unsafe { (batch.front.as_ref(), batch.back.as_ref()) };
-        let (Some(first), Some(last)) = (first, last) else {
+        // Raw pointers, not references to the links: the list goes back from the links to
+        // their whole item, which a pointer made from a reference to the field may not.
+        let (first, last) = (batch.front, batch.back);
+        if first.is_null() {
             return 0;
-        };
+        }
         // SAFETY: `last` is the batch's back item and `self.front` (if any) this list's
-        // front item; both lists are borrowed mutably, so their links are ours to write.
+        // front item (type invariant); both lists are borrowed mutably, so their links are
+        // ours to write.
         unsafe {
-            last.set(LinkPtrs {
+            (*last).set(LinkPtrs {
                 next: self.front,
-                ..last.get()
+                ..(*last).get()
             });
             match self.front.as_ref() {
                 Some(front) => front.set(LinkPtrs {
