@@ -71,9 +71,9 @@ struct Floor {
     /// Reads that returned a sample (the process had not exited).
     samples: AtomicU64,
     /// A wrapping sum of every field read. The reads go through C functions
-    /// (`get_pid_task`, `task_cputime_adjusted`, `get_task_mm`, `mmput`) and volatile
-    /// loads, which the compiler may not remove anyway; storing what they gave makes the
-    /// values used as well, so no inlining could ever turn the pass into nothing.
+    /// (`get_pid_task`, `task_cputime_adjusted`, the task's lock) and volatile loads,
+    /// which the compiler may not remove anyway; storing what they gave makes the values
+    /// used as well, so no inlining could ever turn the pass into nothing.
     checksum: AtomicU64,
 }
 

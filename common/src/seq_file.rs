@@ -11,10 +11,16 @@
 
 use super::list::Owner;
 use super::seq_list::{Cursor, SeqList};
+use core::alloc::Layout;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use kernel::{
+    alloc::{
+        allocator::KVmalloc,
+        flags::{__GFP_NOWARN, GFP_KERNEL_ACCOUNT},
+        Allocator,
+    },
     bindings,
     ffi::{c_int, c_void},
     prelude::*,
@@ -248,9 +254,13 @@ pub(super) unsafe extern "C" fn open<T: SeqShow>(
     let m = unsafe { (*file).private_data.cast::<bindings::seq_file>() };
     // SAFETY: `m` is the seq_file `seq_open` just made; no read can use it before we return.
     unsafe { (*m).private = KBox::into_raw(state).cast() };
-    // SAFETY: As above: `seq_open` made `m` zeroed, so with no buffer yet. Nothing fails
-    // after this, so the buffer is `seq_release`'s to free.
-    unsafe { give_buffer(m) };
+    // A file opened only to write (`echo PID >`) never reads: no buffer for it.
+    // SAFETY: The VFS set `f_flags` before calling `open`.
+    if unsafe { (*file).f_flags } & bindings::O_ACCMODE != bindings::O_WRONLY {
+        // SAFETY: As above: `seq_open` made `m` zeroed, so with no buffer yet. Nothing
+        // fails after this, so the buffer is `seq_release`'s to free.
+        unsafe { give_buffer(m) };
+    }
     0
 }
 
@@ -283,29 +293,23 @@ const BUFFER_SIZE: usize = 64 * 1024;
 /// `m` must be a seq_file that `seq_open` has just made, not yet read: `m->buf` is NULL
 /// and nothing else uses `m`.
 unsafe fn give_buffer(m: *mut bindings::seq_file) {
-    // SAFETY: `kvmalloc(size, flags)` is a macro; with `CONFIG_SLAB_BUCKETS` off, as here,
-    // it is this call (`include/linux/slab.h`; with it on, the function takes one more
-    // argument and this does not build). Any size and flags may be asked for, and NULL
-    // is returned on failure. `GFP_KERNEL_ACCOUNT` (what seq_file's own `seq_buf_alloc()`
-    // uses, charged to the opener's memory cgroup) may sleep: `open` runs in process
-    // context and holds no lock.
-    let buf = unsafe {
-        bindings::__kvmalloc_node_noprof(
-            BUFFER_SIZE,
-            bindings::GFP_KERNEL_ACCOUNT | bindings::__GFP_NOWARN,
-            bindings::NUMA_NO_NODE,
-        )
-    };
-    if buf.is_null() {
+    // `KVmalloc` is C's `kvmalloc()` (through `kvrealloc()`, with the allocation
+    // profiling hooks), whose memory `kvfree()` frees. `GFP_KERNEL_ACCOUNT`, as seq_file's
+    // own `seq_buf_alloc()`, charges the opener's memory cgroup; it may sleep: `open` runs
+    // in process context and holds no lock.
+    let Ok(layout) = Layout::array::<u8>(BUFFER_SIZE) else {
         return;
-    }
+    };
+    let Ok(buf) = KVmalloc::alloc(layout, GFP_KERNEL_ACCOUNT | __GFP_NOWARN) else {
+        return;
+    };
     // SAFETY: Nothing else uses `m` yet (caller). seq_file's `buf` is NULL or a buffer
     // from `kvmalloc()` of `size` bytes: seq_file writes only within `size`, frees `buf`
     // with `kvfree()` in `seq_release()` (our `release` calls it) and when it doubles the
     // buffer, and allocates only when `buf` is NULL, so it owns this one from here on,
     // and the previous `buf` was NULL (caller): nothing leaks.
     unsafe {
-        (*m).buf = buf.cast();
+        (*m).buf = buf.as_ptr().cast();
         (*m).size = BUFFER_SIZE;
     }
 }

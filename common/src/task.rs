@@ -106,21 +106,27 @@ impl Target {
             stime,
             ..TaskStats::default()
         };
+        // SAFETY: `raw` is a valid task (we hold a reference), and `flags` is read once, as
+        // in `task()`. A kernel thread has no memory map of its own; one it borrows
+        // (`kthread_use_mm()`) is not its memory, as `get_task_mm()` also says, which tests
+        // the flag first too.
+        let kthread = unsafe { addr_of!((*raw).flags).read_volatile() } & bindings::PF_KTHREAD != 0;
+        if kthread {
+            return Some(stats);
+        }
         // SAFETY: `raw` is a valid task (we hold a reference). Its lock (C's `task_lock()`)
-        // keeps `mm` in place: `exit_mm()` and `exec` replace it under the same lock, and
-        // drop the task's own reference on the map (`mm_users`) only after. So while the
-        // lock is held the map is alive without a reference of ours, which
-        // `get_task_mm()` and `mmput()` would take and put: two atomic operations and a
-        // call for three counters. The counters are read once each, as
+        // keeps a user task's `mm` in place: every writer of it holds the lock, `exit_mm()`
+        // (which clears it) and `exec_mmap()` (which replaces it) drop the task's reference
+        // on the map (`mm_users`) only after unlocking, and `copy_mm()` sets it before the
+        // task can be found. So while the lock is held the map is alive without a
+        // reference of ours, which `get_task_mm()` and `mmput()` would take and put: two
+        // atomic operations for three counters. The counters are read once each, as
         // `/proc/PID/status` does (without the mmap lock).
         unsafe {
             let lock = addr_of_mut!((*raw).alloc_lock);
             bindings::spin_lock(lock);
             let mm = addr_of!((*raw).mm).read();
-            let flags = addr_of!((*raw).flags).read_volatile();
-            // A kernel thread has no map of its own; one it borrows (`kthread_use_mm()`)
-            // is not its memory, as `get_task_mm()` also says.
-            if !mm.is_null() && flags & bindings::PF_KTHREAD == 0 {
+            if !mm.is_null() {
                 let kb = |pages: usize| (pages as u64) << (bindings::PAGE_SHIFT - 10);
                 stats.total_kb = kb(addr_of!((*mm).__bindgen_anon_1.total_vm).read_volatile());
                 stats.stack_kb = kb(addr_of!((*mm).__bindgen_anon_1.stack_vm).read_volatile());
