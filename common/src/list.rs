@@ -227,10 +227,11 @@ pub unsafe trait UniqueOwner: Owner {}
 ///
 /// `front` and `back` are null together, or are the first and last of a chain of items,
 /// linked both ways, each claimed by this list (its `Links::prev` not null) and owned by
-/// it (from `Owner::into_raw`).
+/// it (from `Owner::into_raw`). `len` is the number of items in the chain.
 pub struct List<P: Owner> {
     front: *const Links,
     back: *const Links,
+    len: usize,
     _owns: PhantomData<P>,
 }
 
@@ -251,6 +252,7 @@ impl<P: Owner> List<P> {
         Self {
             front: ptr::null(),
             back: ptr::null(),
+            len: 0,
             _owns: PhantomData,
         }
     }
@@ -258,6 +260,11 @@ impl<P: Owner> List<P> {
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.front.is_null()
+    }
+
+    /// How many items the list holds.
+    pub fn len(&self) -> usize {
+        self.len
     }
 
     /// Adds `item`, which its owner alone owns, at the front (C's `list_add()`). Never
@@ -301,15 +308,16 @@ impl<P: Owner> List<P> {
         }
         // INVARIANT: `links` is the new first item, claimed, linked to the old first one.
         self.front = links;
+        self.len += 1;
         Ok(())
     }
 
     /// Moves every item of `batch` to the front of this list, in the batch's order (C's
     /// `list_splice()`): the list reads as if each had been pushed here instead, from the
-    /// batch's back to its front. Returns how many moved. Never allocates; walks the batch
-    /// once, to count it.
+    /// batch's back to its front. Returns how many moved. Never allocates, and takes the
+    /// same time whatever the lengths: two items' links are written.
     pub fn splice_front(&mut self, batch: &mut List<P>) -> usize {
-        let moved = batch.iter().count();
+        let moved = batch.len;
         // Raw pointers, not references to the links: the list goes back from the links to
         // their whole item, which a pointer made from a reference to the field may not.
         let (first, last) = (batch.front, batch.back);
@@ -333,10 +341,13 @@ impl<P: Owner> List<P> {
             }
         }
         // INVARIANT: one chain from the batch's front to this list's back, linked both
-        // ways; the items keep their claims, now this list's, and the batch is empty.
+        // ways, of both lengths; the items keep their claims, now this list's, and the
+        // batch is empty.
         self.front = first;
+        self.len += moved;
         batch.front = ptr::null();
         batch.back = ptr::null();
+        batch.len = 0;
         moved
     }
 
@@ -380,6 +391,7 @@ impl<P: Owner> List<P> {
                 Some(n) => n.set(LinkPtrs { prev, ..n.get() }),
                 None => self.back = prev,
             }
+            self.len -= 1;
             // Unclaimed before the owner is rebuilt: a box's owner is unique, so no access
             // through `links` may follow it. Once unclaimed, another owner of the item
             // (a clone) may push it elsewhere; ours no longer touches the links.
@@ -543,11 +555,13 @@ mod tests {
         let mut batch = list(&[3, 4, 5], &DROPS);
         assert_eq!(l.splice_front(&mut batch), 3);
         assert!(batch.is_empty());
+        assert_eq!((l.len(), batch.len()), (5, 0));
         assert_eq!(values(&l), [5, 4, 3, 2, 1]);
         // Both ends are right: pop from the back, push and pop again.
         assert_eq!(l.pop_back().unwrap().value, 1);
         assert_eq!(l.remove_first(|i| i.value == 3).unwrap().value, 3);
         assert_eq!(values(&l), [5, 4, 2]);
+        assert_eq!(l.len(), 3);
         // Into an empty list, and an empty batch.
         let mut empty = List::new();
         assert_eq!(empty.splice_front(&mut l), 3);
