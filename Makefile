@@ -14,7 +14,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KDIR = $(shell ./scripts/kernel.sh)
 KBUILD = $(MAKE) -C $(KDIR) LLVM=-19
 
-.PHONY: help setup kernel kdir modules kernel-kasan modules-kasan demo test test-full kasan-subset check check-all \
+.PHONY: help setup kernel kdir modules kernel-kasan modules-kasan kernel-bench demo test test-full kasan-subset check check-all \
 	fmt-check clippy c-check miri loom fuzz-quick fuzz shell diff readmes book rust-analyzer clean bench bench-check guest-tools
 
 help:
@@ -202,9 +202,11 @@ BENCH_BUILDS := $(CURDIR)/target/bench-modules
 # Measures every stage in VMs, and stage 7 against the C reference on the measuring kernel
 # (built once, like the others: kernel/bench.config) and on the test kernel; writes the
 # report and plots that the book includes.
-bench: modules
-	$(BUILD_BENCH_GUEST)
+kernel-bench: setup
 	@./scripts/kernel.sh bench >/dev/null
+
+bench: modules kernel-bench
+	$(BUILD_BENCH_GUEST)
 	./scripts/bench-modules.sh $(BENCH_KDIR) $(BENCH_BUILDS)/production production
 	./scripts/bench-modules.sh $(KDIR) $(BENCH_BUILDS)/debug debug
 	TASKMONITOR_KDIR=$(KDIR) cargo run -q -p taskmonitor-bench --bin bench -- run $(BENCH_GUEST) $(BENCH_DIR) \
