@@ -178,16 +178,10 @@ fn versus_only(
         raw.records.insert(name, record);
     }
     std::fs::write(file, raw.to_json()).map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut reports = Vec::new();
-    for kernel in KERNELS {
-        if let (Ok(vm), Ok(host)) = (
-            raw.record(&format!("versus-{kernel}")),
-            raw.record(&format!("modules-{kernel}")),
-        ) {
-            let measured = versus::measure::Versus::parse(kernel, vm, host)?;
-            reports.push(versus::report::KernelReport::new(measured));
-        }
-    }
+    let reports: Vec<_> = versus::measure::parse_all(&raw)?
+        .into_iter()
+        .map(versus::report::KernelReport::new)
+        .collect();
     print!("{}", versus::markdown::markdown(&reports, "."));
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use crate::fit::Linear;
 use crate::measure::StageMemory;
-use crate::report::{delay, thousands, Report};
+use crate::report::{delay, thousands, Goal, Report};
 use std::fmt::Write;
 
 /// The report's Markdown, with the plots referred to by `plot_dir/NAME.svg`.
@@ -48,8 +48,13 @@ pub fn markdown(r: &Report, plot_dir: &str) -> String {
 
 fn goals(s: &mut String, r: &Report) {
     writeln!(s, "### Goals\n").unwrap();
+    goal_table(s, &r.goals);
+}
+
+/// The goals as a table: each met or not.
+pub(crate) fn goal_table(s: &mut String, goals: &[Goal]) {
     writeln!(s, "| goal | target | measured | |\n|---|---|---|---|").unwrap();
-    for g in &r.goals {
+    for g in goals {
         let verdict = if g.met { "met" } else { "**not met**" };
         writeln!(
             s,

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-pub(crate) const SIZE: (u32, u32) = (720, 420);
+const SIZE: (u32, u32) = (720, 420);
 const MODULE: RGBColor = RGBColor(31, 119, 180);
 const USERSPACE: RGBColor = RGBColor(214, 39, 40);
 const REOPENED: RGBColor = RGBColor(255, 127, 14);

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Shell set-up of every scenario: helpers for the steps.
-const SETUP: &str = r#"F=/sys/kernel/debug/taskmonitor
+pub(crate) const SETUP: &str = r#"F=/sys/kernel/debug/taskmonitor
 # The first field of a slab cache's sysfs file.
 slab() { cut -d' ' -f1 /sys/kernel/slab/$1/$2; }
 # A cache's layout and use, one `name value` per line.
@@ -34,10 +34,11 @@ cache() {
     echo "$f $(slab $1 $f)"
   done
 }
-# The module's sample count, from its shrinker (an empty file means none).
-count() { c=$(cut -d' ' -f2 $S/count); echo ${c:-0}; }
-# The shrinker's debugfs folder.
-shrinker() { S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); }
+# The module's sample count: the second word of $COUNT_FILE, its shrinker's `count` (an
+# empty file means none) or the floor's `samples N`.
+count() { c=$(cut -d' ' -f2 $COUNT_FILE); echo ${c:-0}; }
+# The shrinker's debugfs folder, and its count file.
+shrinker() { S=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*); COUNT_FILE=$S/count; }
 # The VM's monotonic clock, in seconds (centisecond resolution).
 up() { cut -d' ' -f1 /proc/uptime; }
 # Waits until the module takes a sample (its count changes).
@@ -214,9 +215,8 @@ pub fn rate(profile: &Profile) -> Scenario {
                 )
             } else {
                 format!(
-                    "{insmod}; shrinker; next_sample; c0=$(count); t0=$(up); sleep {seconds}; \
-                     next_sample; c1=$(count); t1=$(up); rmmod taskmonitor; \
-                     echo samples $((c1 - c0)) start $t0 end $t1"
+                    "{insmod}; shrinker; {}; rmmod taskmonitor; {RATE_REPORT}",
+                    rate_window(seconds)
                 )
             };
             scenario = scenario.step(&format!("rate-{stage}-{frequency}"), &command);
@@ -224,6 +224,18 @@ pub fn rate(profile: &Profile) -> Scenario {
     }
     scenario.step("kill", "kill $PID; echo killed")
 }
+
+/// A rate window of `seconds` from one sample to another: the count and the VM's clock at
+/// the first sample after its start (`c0`, `t0`) and after its end (`c1`, `t1`).
+pub(crate) fn rate_window(seconds: u32) -> String {
+    format!(
+        "next_sample; c0=$(count); t0=$(up); sleep {seconds}; next_sample; c1=$(count); \
+         t1=$(up)"
+    )
+}
+
+/// What a rate step prints of its window, for [`crate::measure::RatePoint`].
+pub(crate) const RATE_REPORT: &str = "echo samples $((c1 - c0)) start $t0 end $t1";
 
 /// Loads stage 7, and sets `$S` to its shrinker's folder and `$T` to its thread's PID.
 fn insmod7(profile: &Profile) -> String {

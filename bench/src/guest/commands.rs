@@ -218,8 +218,7 @@ fn next_count(count_file: &str, from: u64) -> io::Result<u64> {
 pub fn periods(periods: u64, pid: i32, count_file: &str, pids: u64) -> io::Result<()> {
     // The end of a pass: the count has grown by `pids` since it first moved.
     let pass_end = |from: u64| -> io::Result<u64> {
-        let start = next_count(count_file, from)?;
-        let mut count = start;
+        let mut count = next_count(count_file, from)?;
         // The first change may already be the whole pass (a module that adds a period's
         // samples at once); else wait for the rest.
         while count < from + pids {

@@ -9,7 +9,7 @@ mod cost;
 mod export;
 mod memory;
 mod pressure;
-mod rate;
+pub(crate) mod rate;
 
 use cost::{sampler_runs, windows};
 pub use cost::{CostPoint, SamplerRun, Window};
@@ -147,16 +147,7 @@ impl Measurements {
             Ok(record) => rate::rates(record).map_err(|e| context("rate", e))?,
             Err(_) => Vec::new(),
         };
-        let mut versus = Vec::new();
-        for kernel in crate::versus::KERNELS {
-            let (vm, host) = (format!("versus-{kernel}"), format!("modules-{kernel}"));
-            if let (Ok(vm_record), Ok(host_record)) = (raw.record(&vm), raw.record(&host)) {
-                versus.push(
-                    crate::versus::measure::Versus::parse(kernel, vm_record, host_record)
-                        .map_err(|e| context(&vm, e))?,
-                );
-            }
-        }
+        let versus = crate::versus::measure::parse_all(raw)?;
         Ok(Self {
             params: raw.params.clone(),
             memory,

@@ -28,13 +28,12 @@ impl RatePoint {
             .split_once('-')
             .and_then(|(s, f)| Some((s.parse().ok()?, f.parse().ok()?)))
             .ok_or_else(|| format!("step {name:?}: not rate-STAGE-FREQUENCY"))?;
-        let p = pairs(text);
-        let (start, end): (f64, f64) = (get(&p, "start")?, get(&p, "end")?);
+        let (samples, seconds) = window(text)?;
         Ok(Some(Self {
             stage,
             frequency,
-            samples: get(&p, "samples")?,
-            seconds: end - start,
+            samples,
+            seconds,
             lifetime: stage == 1,
         }))
     }
@@ -66,6 +65,14 @@ impl RatePoint {
             0.02 / self.seconds
         }
     }
+}
+
+/// The samples and the seconds of a rate window: `samples N start T0 end T1`
+/// ([`crate::scenarios::RATE_REPORT`]).
+pub(crate) fn window(text: &str) -> Result<(u64, f64), String> {
+    let p = pairs(text);
+    let (start, end): (f64, f64) = (get(&p, "start")?, get(&p, "end")?);
+    Ok((get(&p, "samples")?, end - start))
 }
 
 /// Every window of the `rate` record, by stage, then frequency.

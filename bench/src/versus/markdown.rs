@@ -5,6 +5,7 @@
 
 use super::measure::Module;
 use super::report::{label, KernelReport, Spread};
+use crate::markdown::goal_table;
 use crate::report::{thousands, Goal};
 use std::fmt::Write;
 
@@ -33,17 +34,7 @@ pub fn markdown(kernels: &[KernelReport], plot_dir: &str) -> String {
 
 fn goals(s: &mut String, kernel: &str, goals: &[Goal]) {
     writeln!(s, "#### Goals, on the {kernel} kernel\n").unwrap();
-    writeln!(s, "| goal | target | measured | |\n|---|---|---|---|").unwrap();
-    for g in goals {
-        let verdict = if g.met { "met" } else { "**not met**" };
-        writeln!(
-            s,
-            "| {} | {} | {} | {verdict} |",
-            g.name, g.target, g.measured
-        )
-        .unwrap();
-    }
-    writeln!(s).unwrap();
+    goal_table(s, goals);
 }
 
 /// `0.85 (0.80–0.90)`.

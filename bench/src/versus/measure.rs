@@ -3,8 +3,8 @@
 //! The Rust-against-C measurements, parsed from a `versus-KERNEL` record and the
 //! `modules-KERNEL` record of the host's figures.
 
-use crate::measure::{get, line_pairs, lines_with, pairs, Cache};
-use crate::raw::Record;
+use crate::measure::{get, line_pairs, lines_with, pairs, rate, Cache};
+use crate::raw::{Raw, Record};
 
 /// A file read whole with `read()` calls of `size` bytes, `reads` times.
 #[derive(Clone, Debug, PartialEq)]
@@ -153,13 +153,12 @@ impl Versus {
                     .map_err(context)?,
                 }),
                 ["rate", module, hz] => {
-                    let p = pairs(text);
-                    let (start, end): (f64, f64) = (get(&p, "start")?, get(&p, "end")?);
+                    let (samples, seconds) = rate::window(text).map_err(context)?;
                     rates.push(Rate {
                         module: module.to_string(),
                         hz: hz.parse().map_err(|_| context("frequency".into()))?,
-                        samples: get(&p, "samples").map_err(context)?,
-                        seconds: end - start,
+                        samples,
+                        seconds,
                     });
                 }
                 _ => {}
@@ -183,6 +182,21 @@ impl Versus {
     pub fn history(&self, module: &str) -> Option<&History> {
         self.histories.iter().find(|h| h.module == module)
     }
+}
+
+/// The comparison on every kernel of `raw` ([`super::KERNELS`], in order) that has both
+/// records, `versus-KERNEL` and `modules-KERNEL`.
+pub fn parse_all(raw: &Raw) -> Result<Vec<Versus>, String> {
+    let mut all = Vec::new();
+    for kernel in super::KERNELS {
+        let (vm, host) = (format!("versus-{kernel}"), format!("modules-{kernel}"));
+        if let (Ok(vm_record), Ok(host_record)) = (raw.record(&vm), raw.record(&host)) {
+            all.push(
+                Versus::parse(kernel, vm_record, host_record).map_err(|e| format!("{vm}: {e}"))?,
+            );
+        }
+    }
+    Ok(all)
 }
 
 /// The modules' sizes and build times.

@@ -6,29 +6,20 @@
 use super::{Kernel, MODULES};
 use crate::profile::Profile;
 use crate::raw::Record;
+use crate::scenarios::{rate_window, RATE_REPORT, SETUP};
 use runner::Scenario;
 use std::process::Command;
 use std::time::Duration;
 
-/// Shell helpers of the VM: `load M HZ N` loads module M (`rust`, `c` or `floor`) at HZ on
-/// the first N processes, and sets `$T` to its thread and `$C` to its count file;
-/// `unload M` unloads it.
-const HELPERS: &str = r#"F=/sys/kernel/debug/taskmonitor
-slab() { cut -d' ' -f1 /sys/kernel/slab/$1/$2; }
-cache() {
-  for f in object_size slab_size align objs_per_slab order objects slabs total_objects; do
-    echo "$f $(slab $1 $f)"
-  done
-}
-count() { c=$(cut -d' ' -f2 $C); echo ${c:-0}; }
-up() { cut -d' ' -f1 /proc/uptime; }
-next_sample() { c=$(count); while [ $(count) -eq $c ]; do :; done; }
-thread() { grep -lx "$1" /proc/[0-9]*/comm | cut -d/ -f3; }
+/// Shell helpers of the VM, after the other scenarios' [`SETUP`]: `load M HZ N` loads
+/// module M (`rust`, `c` or `floor`) at HZ on the first N processes, and sets `$T` to its
+/// thread and `$COUNT_FILE` to its count file; `unload M` unloads it.
+const HELPERS: &str = r#"thread() { grep -lx "$1" /proc/[0-9]*/comm | cut -d/ -f3; }
 load() {
   case $1 in
     floor) insmod floor.ko frequency=$2 first=$FIRST count=$3
-      C=/sys/kernel/taskmonitor_floor; T=$(thread floor) ;;
-    *) insmod $1.ko frequency=$2; C=$(ls -d /sys/kernel/debug/shrinker/taskmonitor-*)/count
+      COUNT_FILE=/sys/kernel/taskmonitor_floor; T=$(thread floor) ;;
+    *) insmod $1.ko frequency=$2; shrinker
       for p in $(first $3); do echo $p > $F; done; T=$(thread taskmonitor) ;;
   esac
 }
@@ -48,7 +39,7 @@ pub fn versus(profile: &Profile, kernel: &Kernel) -> Scenario {
     for (name, path) in MODULES {
         scenario = scenario.module(name, kernel.modules.join(path));
     }
-    scenario = scenario.step("setup", HELPERS).step(
+    scenario = scenario.step("setup", SETUP).step("helpers", HELPERS).step(
         "spawn",
         // The floor takes a range of PIDs: in this quiet VM, forks in a row get PIDs in a
         // row, which the step checks.
@@ -89,12 +80,12 @@ pub fn versus(profile: &Profile, kernel: &Kernel) -> Scenario {
         // At a low frequency, the window starts at the end of a pass over all of them.
         let (measure, repeats) = if hz >= 100 {
             (
-                format!("bench-guest window {} $T $C", v.window_seconds),
+                format!("bench-guest window {} $T $COUNT_FILE", v.window_seconds),
                 v.repeats,
             )
         } else {
             (
-                format!("bench-guest periods {} $T $C $N", v.periods),
+                format!("bench-guest periods {} $T $COUNT_FILE $N", v.periods),
                 v.slow_repeats,
             )
         };
@@ -116,9 +107,8 @@ pub fn versus(profile: &Profile, kernel: &Kernel) -> Scenario {
             scenario = scenario.step(
                 &format!("rate-{module}-{hz}"),
                 &format!(
-                    "load {module} {hz} 1; next_sample; c0=$(count); t0=$(up); sleep {seconds}; \
-                     next_sample; c1=$(count); t1=$(up); unload {module}; \
-                     echo samples $((c1 - c0)) start $t0 end $t1"
+                    "load {module} {hz} 1; {}; unload {module}; {RATE_REPORT}",
+                    rate_window(seconds)
                 ),
             );
         }
