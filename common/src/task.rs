@@ -78,8 +78,8 @@ impl Target {
         self.nr
     }
 
-    /// The process, unless it has exited or is exiting.
-    fn task(&self) -> Option<ARef<Task>> {
+    /// The process, unless it has exited or is exiting, and its flags as read then.
+    fn task(&self) -> Option<(ARef<Task>, u32)> {
         // SAFETY: `pid` is valid (type invariant).
         let task = NonNull::new(unsafe {
             bindings::get_pid_task(self.pid.as_ptr(), bindings::pid_type_PIDTYPE_PID)
@@ -90,13 +90,13 @@ impl Target {
         // `PF_EXITING` concurrently, so `flags` is read once, as C's `READ_ONCE()`.
         let flags = unsafe { addr_of!((*as_raw(&task)).flags).read_volatile() };
         // An exiting task has no more time to account and is losing its memory map.
-        (flags & bindings::PF_EXITING == 0).then_some(task)
+        (flags & bindings::PF_EXITING == 0).then_some((task, flags))
     }
 
     // ANCHOR: get_sample
     /// C's `get_sample()`: CPU times and mapped memory, or `None` once the process exited.
     pub fn sample(&self) -> Option<TaskStats> {
-        let task = self.task()?;
+        let (task, flags) = self.task()?;
         let raw = as_raw(&task);
         let (mut utime, mut stime) = (0, 0);
         // SAFETY: `raw` is a valid task (we hold a reference) and the out-pointers are ours.
@@ -106,12 +106,10 @@ impl Target {
             stime,
             ..TaskStats::default()
         };
-        // SAFETY: `raw` is a valid task (we hold a reference), and `flags` is read once, as
-        // in `task()`. A kernel thread has no memory map of its own; one it borrows
-        // (`kthread_use_mm()`) is not its memory, as `get_task_mm()` also says, which tests
-        // the flag first too.
-        let kthread = unsafe { addr_of!((*raw).flags).read_volatile() } & bindings::PF_KTHREAD != 0;
-        if kthread {
+        // A kernel thread has no memory map of its own; one it borrows (`kthread_use_mm()`)
+        // is not its memory, as `get_task_mm()` also says, which tests the flag first too.
+        // `PF_KTHREAD` is set at fork and never cleared: the flags `task()` read will do.
+        if flags & bindings::PF_KTHREAD != 0 {
             return Some(stats);
         }
         // SAFETY: `raw` is a valid task (we hold a reference). Its lock (C's `task_lock()`)
